@@ -1,0 +1,2 @@
+/** Placeholder replaced below by the PostgreSQL harness. */
+export default function setup(): void {}
