@@ -85,12 +85,12 @@ export const METRICS: readonly MetricDef[] = [
   },
   {
     id: 'messages_in', zh: '客户消息数', en: 'Customer messages', group: 'workload', unit: 'count', direction: 'neutral',
-    definition: { zh: '客户发送的消息数', en: 'Messages sent by customers' },
+    definition: { zh: '客户发送的消息数;按客服分组时归属最后处理的客服', en: 'Messages sent by customers; by agent, credited to the last human handler' },
     compute: (m) => m.messagesIn,
   },
   {
     id: 'messages_out', zh: '客服消息数', en: 'Agent messages', group: 'workload', unit: 'count', direction: 'neutral',
-    definition: { zh: '人工客服发送的消息数(不含机器人与系统消息)', en: 'Messages sent by human agents (not bots or system)' },
+    definition: { zh: '人工客服发送的消息数(不含机器人与系统消息),记在发送者名下', en: 'Messages sent by human agents (not bots or system), credited to the sender' },
     compute: (m) => m.messagesOut,
   },
   {

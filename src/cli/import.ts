@@ -1,0 +1,50 @@
+/** `cspulse import`: files → inbox → facts, with a summary of what was accepted and rejected. */
+import type { ImportFormat } from '../connectors/index.ts';
+import { readEvents } from '../connectors/index.ts';
+import { accept, recordRejects, refreshFacts } from '../ingest/pipeline.ts';
+import type { Reject } from '../model/events.ts';
+import type { Store } from '../store/db.ts';
+import { progressBar } from './progress.ts';
+
+export interface ImportSummary {
+  accepted: number;
+  duplicates: number;
+  rejected: number;
+  rejects: Omit<Reject, 'raw'>[];
+  failedFiles: string[];
+}
+
+/** At most this many rejects are listed in the summary; all of them are kept in the database. */
+const LISTED_REJECTS = 1000;
+
+export async function importFiles(store: Store, files: string[], format: ImportFormat, o: { quiet?: boolean } = {}): Promise<ImportSummary> {
+  const summary: ImportSummary = { accepted: 0, duplicates: 0, rejected: 0, rejects: [], failedFiles: [] };
+  const note = (rs: Reject[]) => {
+    summary.rejected += rs.length;
+    for (const r of rs) if (summary.rejects.length < LISTED_REJECTS) summary.rejects.push({ file: r.file, line: r.line, reason: r.reason });
+  };
+  for (const file of files) {
+    const bar = o.quiet ? undefined : progressBar(`导入 / importing ${file}`);
+    try {
+      for await (const batch of readEvents(file, format)) {
+        const r = await accept(store, batch.items, file);
+        summary.accepted += r.accepted;
+        summary.duplicates += r.duplicates;
+        note(r.rejects);
+        if (batch.rejects.length) {
+          await recordRejects(store.db, batch.rejects);
+          note(batch.rejects);
+        }
+        bar?.(batch.bytesRead, batch.totalBytes);
+      }
+    } catch (e) {
+      // One unreadable file does not stop the others; what was accepted before stays accepted.
+      const reject = { file, line: 0, reason: (e as Error).message };
+      await recordRejects(store.db, [reject]);
+      note([reject]);
+      summary.failedFiles.push(file);
+    }
+  }
+  await refreshFacts(store, o.quiet ? undefined : progressBar('计算 / computing facts'));
+  return summary;
+}

@@ -1,0 +1,293 @@
+/**
+ * `cspulse`: the command line. Every command takes --db (a SQLite path or postgres:// URL);
+ * without it DATABASE_URL, else the embedded default ./data/cspulse.db.
+ */
+import { writeFileSync } from 'node:fs';
+import { Command, Option } from 'commander';
+import { readRoster } from '../connectors/index.ts';
+import { demoRoster, generateDemo } from '../demo/generate.ts';
+import { importRoster, mergeAgents } from '../ingest/identities.ts';
+import { accept, markAllDirty, refreshFacts } from '../ingest/pipeline.ts';
+import { METRICS } from '../metrics/catalog.ts';
+import { runReport } from '../metrics/report.ts';
+import { SCORE_PRESETS } from '../metrics/scores.ts';
+import { parseSettings } from '../model/settings.ts';
+import { localKeys } from '../model/time.ts';
+import { openStore, resolveTarget, type Store } from '../store/db.ts';
+import { loadSettings, saveSettings } from '../store/settings.ts';
+import { importFiles } from './import.ts';
+import { progressBar } from './progress.ts';
+import { printReport, type ReportFormat } from './render.ts';
+import { resolveScoreModel } from './scores.ts';
+
+const program = new Command();
+program
+  .name('cspulse')
+  .description('CS Pulse — 客服绩效数据导管 / customer-service performance analytics')
+  .showHelpAfterError()
+  .configureOutput({ outputError: (s, write) => write(s) });
+
+const dbOption = () => new Option('--db <pathOrUrl>', 'SQLite file path or postgres:// URL (default: DATABASE_URL, else ./data/cspulse.db)');
+
+async function withStore<T>(dbFlag: string | undefined, fn: (store: Store) => Promise<T>): Promise<T> {
+  const store = await openStore(resolveTarget(dbFlag));
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
+}
+
+const list = (v: string, prev: string[] = []) => [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
+
+program
+  .command('import')
+  .description('导入数据文件 / import files (canonical NDJSON, CSV/XLSX with recognised headers, twcs)')
+  .argument('<files...>')
+  .addOption(new Option('--format <format>', 'file format').choices(['auto', 'ndjson', 'csv', 'xlsx', 'twcs']).default('auto'))
+  .option('--json', 'print one JSON summary object')
+  .addOption(dbOption())
+  .action(async (files: string[], o: { format: 'auto'; json?: boolean; db?: string }) => {
+    await withStore(o.db, async (store) => {
+      const summary = await importFiles(store, files, o.format, { quiet: !!o.json });
+      if (o.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
+      else {
+        console.log(`导入完成 / imported: ${summary.accepted} accepted, ${summary.duplicates} duplicates, ${summary.rejected} rejected`);
+        for (const r of summary.rejects.slice(0, 20)) console.log(`  ${r.file}:${r.line}: ${r.reason}`);
+        if (summary.rejected > 20) console.log(`  … ${summary.rejected - 20} more (cspulse rejects)`);
+      }
+      if (summary.failedFiles.length) process.exitCode = 1;
+    });
+  });
+
+program
+  .command('report')
+  .description('绩效报表 / metrics report')
+  .option('--from <YYYY-MM-DD>', 'first day (reporting timezone)')
+  .option('--to <YYYY-MM-DD>', 'last day, inclusive')
+  .option('--by <dimension>', 'agent|group|channel|region|day|week|month|hour|weekday (comma-separated for several)', list)
+  .option('--metrics <ids>', 'metric ids or names, comma-separated (see `cspulse metrics`)', list)
+  .option('--business-hours', 'durations count business time only')
+  .option('--score <model>', 'score model: a preset id (ecommerce|finance|education) or a JSON file')
+  .addOption(new Option('--format <format>', 'output').choices(['table', 'json', 'csv']).default('table'))
+  .option('--channel <names>', 'only these channels', list)
+  .option('--group <names>', 'only these agent groups', list)
+  .option('--agent <names>', 'only these agents (name or id)', list)
+  .option('--tag <tags>', 'only conversations with one of these tags', list)
+  .option('--region <regions>', 'only customers in these regions', list)
+  .option('--lang <zh|en>', 'column names', 'zh')
+  .addOption(dbOption())
+  .action(async (o) => {
+    await withStore(o.db, async (store) => {
+      await refreshFacts(store);
+      const report = await runReport(store, {
+        from: o.from,
+        to: o.to,
+        by: o.by,
+        metrics: o.metrics,
+        businessHours: o.businessHours,
+        score: o.score ? resolveScoreModel(o.score) : undefined,
+        filters: { channel: o.channel, group: o.group, agentNames: o.agent, tag: o.tag, region: o.region },
+      });
+      printReport(report, o.format as ReportFormat, o.lang === 'en' ? 'en' : 'zh');
+    });
+  });
+
+program
+  .command('demo')
+  .description('生成演示数据 / generate a realistic demo month (imports it, or writes NDJSON with --out)')
+  .option('--agents <n>', 'agents', (v) => positiveInt(v, '--agents'), 30)
+  .option('--days <n>', 'days', (v) => positiveInt(v, '--days'), 30)
+  .option('--seed <n>', 'random seed', (v) => positiveInt(v, '--seed'), 1)
+  .option('--end <YYYY-MM-DD>', 'last day (default: yesterday)')
+  .option('--out <file.ndjson>', 'write canonical NDJSON instead of importing')
+  .addOption(dbOption())
+  .action(async (o) => {
+    const opts = { agents: o.agents, days: o.days, seed: o.seed, end: o.end };
+    if (o.out) {
+      const lines: string[] = [];
+      for (const batch of generateDemo(opts)) for (const e of batch) lines.push(JSON.stringify(e));
+      writeFileSync(o.out, `${lines.join('\n')}\n`);
+      console.log(`wrote ${lines.length} events to ${o.out}`);
+      return;
+    }
+    await withStore(o.db, async (store) => {
+      const n = await loadDemo(store, opts);
+      console.log(`演示数据已导入 / demo imported: ${n} events, ${o.agents} agents, ${o.days} days`);
+    });
+  });
+
+program
+  .command('metrics')
+  .description('指标目录与口径 / the metric catalog with definitions')
+  .option('--json', 'as JSON')
+  .action((o) => {
+    if (o.json) {
+      console.log(JSON.stringify(METRICS.map(({ compute, ...m }) => ({ ...m, available: !!compute })), null, 2));
+      return;
+    }
+    for (const m of METRICS) {
+      console.log(`${m.id}  ${m.zh} / ${m.en}  [${m.unit}${m.businessHours ? ', 可按工作时间' : ''}]${m.compute ? '' : '  (待接入 / needs text analytics)'}`);
+      console.log(`    ${m.definition.zh}`);
+      console.log(`    ${m.definition.en}`);
+    }
+  });
+
+const roster = program.command('roster').description('客服花名册 / agent roster');
+roster
+  .command('import')
+  .argument('<file>', 'CSV or XLSX with 姓名, 工号, 组, 账号')
+  .addOption(dbOption())
+  .action(async (file: string, o) => {
+    await withStore(o.db, async (store) => {
+      const { rows, rejects } = await readRoster(file);
+      const r = await importRoster(store, rows);
+      for (const rej of rejects) console.error(`  ${rej.file}:${rej.line}: ${rej.reason}`);
+      if (r.moved.length) {
+        await markAllDirty(store);
+        await refreshFacts(store);
+      }
+      console.log(`花名册已导入 / roster imported: ${r.agents} agents, ${r.accounts} accounts, ${r.moved.length} unknown accounts merged, ${rejects.length} rows rejected`);
+    });
+  });
+
+const agents = program.command('agents').description('客服与账号 / agents and their accounts');
+agents
+  .command('list')
+  .option('--unknown', 'only accounts not on the roster (to merge)')
+  .option('--json', 'as JSON')
+  .addOption(dbOption())
+  .action(async (o) => {
+    await withStore(o.db, async (store) => {
+      await refreshFacts(store);
+      let q = store.db
+        .selectFrom('agents')
+        .leftJoin('agent_accounts', 'agent_accounts.agent_id', 'agents.id')
+        .select(['agents.id', 'agents.name', 'agents.employee_no', 'agents.group_name', 'agents.on_roster', 'agent_accounts.platform', 'agent_accounts.account'])
+        .orderBy('agents.on_roster', 'desc')
+        .orderBy('agents.name');
+      if (o.unknown) q = q.where('agents.on_roster', '=', 0);
+      const rows = await q.execute();
+      if (o.json) console.log(JSON.stringify(rows, null, 2));
+      else for (const r of rows) console.log([r.id, r.name, r.employee_no ?? '', r.group_name ?? '', r.on_roster ? 'roster' : '未认领 unknown', `${r.platform}:${r.account}`].join('\t'));
+    });
+  });
+agents
+  .command('merge')
+  .description('把一个账号的客服并入另一个客服 / merge an agent (e.g. an unknown account) into another')
+  .argument('<fromAgentId>')
+  .argument('<intoAgentId>')
+  .addOption(dbOption())
+  .action(async (from: string, to: string, o) => {
+    await withStore(o.db, async (store) => {
+      const accounts = await mergeAgents(store, from, to);
+      await markAllDirty(store);
+      await refreshFacts(store);
+      console.log(`merged ${accounts.length} account(s) into ${to}`);
+    });
+  });
+
+const settings = program.command('settings').description('组织设置(口径参数) / organisation settings');
+settings
+  .command('show')
+  .addOption(dbOption())
+  .action(async (o) => withStore(o.db, async (store) => console.log(JSON.stringify(await loadSettings(store), null, 2))));
+settings
+  .command('set')
+  .argument('<json>', 'a JSON file or inline JSON merged over the current settings')
+  .addOption(dbOption())
+  .action(async (json: string, o) => {
+    await withStore(o.db, async (store) => {
+      const { readFileSync, existsSync } = await import('node:fs');
+      const patch = JSON.parse(existsSync(json) ? readFileSync(json, 'utf8') : json);
+      const next = parseSettings(deepMerge(await loadSettings(store), patch));
+      await saveSettings(store, next);
+      const n = await markAllDirty(store);
+      await refreshFacts(store, progressBar('重算 / recomputing'));
+      console.log(`settings saved; ${n} threads recomputed`);
+    });
+  });
+
+program
+  .command('recompute')
+  .description('按当前设置重算全部事实 / recompute every fact with the current settings')
+  .addOption(dbOption())
+  .action(async (o) => {
+    await withStore(o.db, async (store) => {
+      const n = await markAllDirty(store);
+      await refreshFacts(store, progressBar('重算 / recomputing'));
+      console.log(`recomputed ${n} threads`);
+    });
+  });
+
+program
+  .command('rejects')
+  .description('被拒绝的记录及原因 / rejected records with reasons')
+  .option('--limit <n>', 'rows', (v) => positiveInt(v, '--limit'), 50)
+  .addOption(dbOption())
+  .action(async (o) => {
+    await withStore(o.db, async (store) => {
+      const rows = await store.db.selectFrom('rejects').selectAll().orderBy('at', 'desc').limit(o.limit).execute();
+      for (const r of rows) console.log(`${r.file}:${r.line}: ${r.reason}`);
+    });
+  });
+
+program
+  .command('start')
+  .description('启动(内置 SQLite,空库时载入演示数据)/ start on the embedded default, with demo data when empty')
+  .addOption(dbOption())
+  .action(async (o) => {
+    await withStore(o.db, async (store) => {
+      console.log(`CS Pulse — 数据库 / database: ${store.location} (${store.dialect})`);
+      const any = await store.db.selectFrom('events').select('ts').limit(1).executeTakeFirst();
+      if (!any) {
+        console.log('数据库为空,载入演示数据 / empty database: loading a demo month (30 agents, 30 days)…');
+        await loadDemo(store, { agents: 30, days: 30, seed: 1 });
+      }
+      await refreshFacts(store);
+      const settings = await loadSettings(store);
+      const last = await store.db.selectFrom('conversations').select((eb) => eb.fn.max('day').as('day')).executeTakeFirst();
+      const to = last?.day ?? localKeys(Date.now(), settings.timezone).day;
+      const from = new Date(Date.parse(`${to}T00:00:00Z`) - 6 * 86_400_000).toISOString().slice(0, 10);
+      console.log(`\n最近 7 天按客服 / last 7 days by agent (${from} … ${to}, ${settings.timezone})\n`);
+      const report = await runReport(store, { from, to, by: ['agent'], score: SCORE_PRESETS.ecommerce });
+      printReport(report, 'table', 'zh');
+      console.log('\n更多 / more: npx cspulse report --by channel | npx cspulse metrics | npx cspulse --help');
+    });
+  });
+
+async function loadDemo(store: Store, opts: { agents: number; days: number; seed: number; end?: string }): Promise<number> {
+  await importRoster(store, demoRoster(opts));
+  const bar = progressBar('演示数据 / demo');
+  const { demoEstimate } = await import('../demo/generate.ts');
+  const total = demoEstimate(opts).events;
+  let n = 0;
+  for (const batch of generateDemo(opts)) {
+    await accept(store, batch.map((raw, i) => ({ line: n + i + 1, raw })), 'demo', 'demo');
+    n += batch.length;
+    bar?.(Math.min(n, total), total);
+  }
+  bar?.(total, total);
+  await refreshFacts(store, progressBar('计算 / computing facts'));
+  return n;
+}
+
+function positiveInt(v: string, name: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name}: expected a positive whole number, got "${v}"`);
+  return n;
+}
+
+function deepMerge(base: unknown, patch: unknown): unknown {
+  if (patch && typeof patch === 'object' && !Array.isArray(patch) && base && typeof base === 'object' && !Array.isArray(base)) {
+    const out: Record<string, unknown> = { ...(base as Record<string, unknown>) };
+    for (const [k, v] of Object.entries(patch)) out[k] = deepMerge(out[k], v);
+    return out;
+  }
+  return patch;
+}
+
+program.parseAsync(process.argv).catch((e: Error) => {
+  console.error(`错误 / error: ${e.message}`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,273 @@
+/**
+ * Ingest: the inbox and the incremental recomputation of facts.
+ *
+ * 1. `accept` validates raw events, stores the new ones in `events` (a duplicate (source, id) is
+ *    dropped by the primary key) and marks their threads dirty in the same transaction, so an
+ *    accepted event is never lost and never half-counted.
+ * 2. `refreshFacts` recomputes the dirty threads — and all threads of the customers involved,
+ *    because first-contact resolution, conversion and repeats look across a customer's threads —
+ *    from the stored events, then swaps their facts in one transaction. Arrival order therefore
+ *    never matters, and a late event costs only its customer's threads.
+ */
+import type { Kysely, Transaction } from 'kysely';
+import { type CanonicalEvent, type OrderEvent, type Reject, validateEvent } from '../model/events.ts';
+import type { Settings } from '../model/settings.ts';
+import type { Store } from '../store/db.ts';
+import { rowsPerInsert } from '../store/db.ts';
+import type { Database } from '../store/schema.ts';
+import { loadSettings } from '../store/settings.ts';
+import { BusinessCalendar } from './business-hours.ts';
+import { applyCustomerFacts } from './customer-pass.ts';
+import { Identities } from './identities.ts';
+import { buildThreadFacts, greetingMatcher, type SessionContext, type ThreadFacts, threadOf } from './sessionise.ts';
+
+export interface AcceptResult {
+  accepted: number;
+  duplicates: number;
+  rejects: Reject[];
+}
+
+const CUSTOMER_PREFIX = 'cust|';
+
+/** Validate and store one batch of raw events. `file` names the origin in reject reasons. */
+export async function accept(
+  store: Store,
+  items: { line: number; raw: unknown }[],
+  file: string,
+  defaultSource = 'import',
+): Promise<AcceptResult> {
+  const rejects: Reject[] = [];
+  const rows: Database['events'][] = [];
+  const now = Date.now();
+  const seen = new Set<string>();
+  let duplicates = 0;
+  for (const { line, raw } of items) {
+    const r = validateEvent(raw);
+    if (!r.ok) {
+      rejects.push({ file, line, reason: r.reason, raw: safeRaw(raw) });
+      continue;
+    }
+    const e = r.event;
+    const source = e.source ?? defaultSource;
+    const key = `${source}\u0000${e.id}`;
+    if (seen.has(key)) {
+      duplicates++;
+      continue;
+    }
+    seen.add(key);
+    rows.push({
+      source,
+      ext_id: e.id,
+      kind: e.kind,
+      ts: e.ts,
+      channel: e.channel,
+      thread: threadOf(e),
+      customer_id: e.customer?.id ?? null,
+      account: 'account' in e && e.account ? e.account : null,
+      payload: JSON.stringify({ ...e, source }),
+      received_at: now,
+    });
+  }
+  let inserted = 0;
+  await store.db.transaction().execute(async (tx) => {
+    const dirty = new Set<string>();
+    const per = rowsPerInsert(10);
+    for (let i = 0; i < rows.length; i += per) {
+      const added = await tx
+        .insertInto('events')
+        .values(rows.slice(i, i + per))
+        .onConflict((oc) => oc.columns(['source', 'ext_id']).doNothing())
+        .returning(['thread', 'customer_id'])
+        .execute();
+      inserted += added.length;
+      for (const a of added) {
+        if (a.thread) dirty.add(a.thread);
+        else if (a.customer_id) dirty.add(CUSTOMER_PREFIX + a.customer_id);
+      }
+    }
+    await insertChunked(tx, 'dirty_threads', [...dirty].map((thread) => ({ thread })), 'thread');
+    if (rejects.length) await recordRejects(tx, rejects);
+  });
+  return { accepted: inserted, duplicates: duplicates + rows.length - inserted, rejects };
+}
+
+function safeRaw(raw: unknown): string | undefined {
+  try {
+    const s = typeof raw === 'string' ? raw : JSON.stringify(raw);
+    return s === undefined ? undefined : s.slice(0, 2000);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Rejected records are kept with their reasons (re-importing the same file does not repeat them). */
+export async function recordRejects(db: Kysely<Database>, rejects: Reject[]): Promise<void> {
+  const at = Date.now();
+  await insertChunked(
+    db,
+    'rejects',
+    rejects.map((r) => ({ file: r.file, line: r.line, reason: r.reason, raw: r.raw ?? null, at })),
+    ['file', 'line'],
+  );
+}
+
+async function insertChunked<T extends keyof Database>(
+  db: Kysely<Database>,
+  table: T,
+  rows: Database[T][],
+  conflict?: string | string[],
+): Promise<void> {
+  if (!rows.length) return;
+  const per = rowsPerInsert(Object.keys(rows[0]!).length);
+  for (let i = 0; i < rows.length; i += per) {
+    // biome-ignore lint/suspicious/noExplicitAny: the table is generic; rows are typed by the caller.
+    let q = db.insertInto(table).values(rows.slice(i, i + per) as any);
+    if (conflict) q = q.onConflict((oc) => (Array.isArray(conflict) ? oc.columns(conflict as never) : oc.column(conflict as never)).doNothing());
+    await q.execute();
+  }
+}
+
+export interface RefreshProgress {
+  (done: number, total: number): void;
+}
+
+/** Recompute the facts of every dirty thread. Returns how many threads were recomputed. */
+export async function refreshFacts(store: Store, onProgress?: RefreshProgress, settingsIn?: Settings): Promise<number> {
+  const dirty = (await store.db.selectFrom('dirty_threads').select('thread').execute()).map((r) => r.thread);
+  if (!dirty.length) return 0;
+  const settings = settingsIn ?? (await loadSettings(store));
+  const ctx = await sessionContext(store, settings);
+
+  const customers = new Set<string>();
+  const loose = new Set<string>();
+  const threadDirty: string[] = [];
+  for (const d of dirty) {
+    if (d.startsWith(CUSTOMER_PREFIX)) customers.add(d.slice(CUSTOMER_PREFIX.length));
+    else threadDirty.push(d);
+  }
+  for (const chunk of chunks(threadDirty, 2000)) {
+    const rows = await store.db.selectFrom('events').select(['thread', 'customer_id']).distinct().where('thread', 'in', chunk).execute();
+    const withCustomer = new Set<string>();
+    for (const r of rows) if (r.customer_id) {
+      customers.add(r.customer_id);
+      withCustomer.add(r.thread!);
+    }
+    for (const t of chunk) if (!withCustomer.has(t)) loose.add(t);
+  }
+
+  const total = dirty.length;
+  let done = 0;
+  const finished = new Set<string>();
+  for (const custChunk of chunks([...customers], 1000)) {
+    const threadRows = await selectIn(store.db, custChunk, (db, part) =>
+      db.selectFrom('events').select('thread').distinct().where('customer_id', 'in', part).where('thread', 'is not', null).execute(),
+    );
+    const threads = threadRows.map((r) => r.thread!).filter((t) => !finished.has(t));
+    threads.forEach((t) => finished.add(t));
+    await recompute(store, ctx, threads, custChunk);
+    done += custChunk.length;
+    onProgress?.(Math.min(done, total), total);
+  }
+  for (const chunk of chunks([...loose].filter((t) => !finished.has(t)), 2000)) {
+    await recompute(store, ctx, chunk, []);
+    done += chunk.length;
+    onProgress?.(Math.min(done, total), total);
+  }
+  // Whatever is still marked (threads with no events left) has nothing to compute.
+  for (const part of chunks(dirty, 5000)) await store.db.deleteFrom('dirty_threads').where('thread', 'in', part).execute();
+  return total;
+}
+
+/** Mark every thread dirty: after a change of settings that facts depend on. */
+export async function markAllDirty(store: Store): Promise<number> {
+  const threads = await store.db.selectFrom('events').select('thread').distinct().where('thread', 'is not', null).execute();
+  await store.db.transaction().execute(async (tx) => {
+    await tx.deleteFrom('dirty_threads').execute();
+    await insertChunked(tx, 'dirty_threads', threads.map((t) => ({ thread: t.thread! })), 'thread');
+  });
+  return threads.length;
+}
+
+async function sessionContext(store: Store, settings: Settings): Promise<SessionContext & { identities: Identities }> {
+  const identities = await Identities.load(store);
+  const org = new BusinessCalendar(settings.businessHours, settings.timezone);
+  const byGroup = new Map<string, BusinessCalendar>();
+  for (const [group, hours] of Object.entries(settings.groupBusinessHours)) byGroup.set(group, new BusinessCalendar(hours, settings.timezone));
+  return {
+    identities,
+    settings,
+    greeting: greetingMatcher(settings.filters.greetingPatterns),
+    agentFor: (channel, account) => identities.agentFor(channel, account),
+    calendarFor: (agentId) => {
+      if (agentId === null || byGroup.size === 0) return org;
+      const group = identities.agents.get(agentId)?.group;
+      return (group && byGroup.get(group)) || org;
+    },
+  };
+}
+
+async function recompute(store: Store, ctx: SessionContext & { identities: Identities }, threads: string[], customers: string[]): Promise<void> {
+  const rows = await selectIn(store.db, threads, (db, part) =>
+    db.selectFrom('events').select(['thread', 'payload']).where('thread', 'in', part).execute(),
+  );
+  const byThread = new Map<string, CanonicalEvent[]>();
+  for (const r of rows) {
+    const e = JSON.parse(r.payload) as CanonicalEvent;
+    let list = byThread.get(r.thread!);
+    if (!list) byThread.set(r.thread!, (list = []));
+    list.push(e);
+    // Register accounts with their display names before the facts refer to them.
+    if ((e.kind === 'message' && e.role === 'agent') || e.kind === 'assignment') {
+      ctx.identities.agentFor(e.channel, e.account ?? '(unknown)', e.accountName);
+    } else if (e.kind === 'ticket' && e.account) ctx.identities.agentFor(e.channel, e.account);
+  }
+  const orders = customers.length
+    ? (
+        await selectIn(store.db, customers, (db, part) =>
+          db.selectFrom('events').select('payload').where('kind', '=', 'order').where('customer_id', 'in', part).execute(),
+        )
+      ).map((r) => JSON.parse(r.payload) as OrderEvent)
+    : [];
+  orders.sort((a, b) => a.ts - b.ts || (a.id < b.id ? -1 : 1));
+
+  const facts: ThreadFacts = { conversations: [], segments: [], responses: [], tags: [], tickets: [] };
+  for (const [thread, events] of byThread) {
+    const f = buildThreadFacts(thread, events, ctx);
+    facts.conversations.push(...f.conversations);
+    facts.segments.push(...f.segments);
+    facts.responses.push(...f.responses);
+    facts.tags.push(...f.tags);
+    facts.tickets.push(...f.tickets);
+  }
+  applyCustomerFacts(facts.conversations, facts.tickets, orders, ctx.settings);
+  await ctx.identities.flush();
+
+  await store.db.transaction().execute(async (tx) => {
+    const marks = [...threads, ...customers.map((c) => CUSTOMER_PREFIX + c)];
+    for (const part of chunks(threads, 5000)) {
+      for (const table of ['conversations', 'segments', 'responses', 'conversation_tags', 'tickets'] as const) {
+        await tx.deleteFrom(table).where('thread', 'in', part).execute();
+      }
+    }
+    await insertChunked(tx, 'conversations', facts.conversations);
+    await insertChunked(tx, 'segments', facts.segments);
+    await insertChunked(tx, 'responses', facts.responses);
+    await insertChunked(tx, 'conversation_tags', facts.tags, ['conversation_id', 'tag']);
+    await insertChunked(tx, 'tickets', facts.tickets, 'ticket_id');
+    for (const part of chunks(marks, 5000)) await tx.deleteFrom('dirty_threads').where('thread', 'in', part).execute();
+  });
+}
+
+function* chunks<T>(list: T[], size: number): Generator<T[]> {
+  for (let i = 0; i < list.length; i += size) yield list.slice(i, i + size);
+}
+
+async function selectIn<R>(
+  db: Kysely<Database> | Transaction<Database>,
+  values: string[],
+  query: (db: Kysely<Database>, part: string[]) => Promise<R[]>,
+): Promise<R[]> {
+  const out: R[] = [];
+  for (const part of chunks(values, 5000)) out.push(...(await query(db, part)));
+  return out;
+}

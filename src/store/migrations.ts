@@ -1,0 +1,208 @@
+/**
+ * One set of migrations for SQLite and PostgreSQL, written with Kysely's schema builder.
+ * Append new migrations; never edit a released one.
+ */
+import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
+
+type Builder = ReturnType<Kysely<unknown>['schema']['createTable']>;
+
+/** The local calendar keys every fact carries, so reports group without timezone maths. */
+function localKeys(t: Builder): Builder {
+  return t
+    .addColumn('day', 'text', (c) => c.notNull())
+    .addColumn('week', 'text', (c) => c.notNull())
+    .addColumn('month', 'text', (c) => c.notNull())
+    .addColumn('hour', 'integer', (c) => c.notNull())
+    .addColumn('weekday', 'integer', (c) => c.notNull());
+}
+
+const migrations: Record<string, Migration> = {
+  '001_initial': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('settings')
+        .addColumn('id', 'integer', (c) => c.primaryKey())
+        .addColumn('doc', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute();
+
+      await db.schema
+        .createTable('events')
+        .addColumn('source', 'text', (c) => c.notNull())
+        .addColumn('ext_id', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('ts', 'bigint', (c) => c.notNull())
+        .addColumn('channel', 'text', (c) => c.notNull())
+        .addColumn('thread', 'text')
+        .addColumn('customer_id', 'text')
+        .addColumn('account', 'text')
+        .addColumn('payload', 'text', (c) => c.notNull())
+        .addColumn('received_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('events_pk', ['source', 'ext_id'])
+        .execute();
+      await db.schema.createIndex('events_thread').on('events').columns(['thread', 'ts']).execute();
+      await db.schema.createIndex('events_customer').on('events').columns(['customer_id', 'thread']).execute();
+      await db.schema.createIndex('events_account').on('events').columns(['account']).execute();
+
+      await db.schema
+        .createTable('dirty_threads')
+        .addColumn('thread', 'text', (c) => c.primaryKey())
+        .execute();
+
+      await db.schema
+        .createTable('rejects')
+        .addColumn('file', 'text', (c) => c.notNull())
+        .addColumn('line', 'integer', (c) => c.notNull())
+        .addColumn('reason', 'text', (c) => c.notNull())
+        .addColumn('raw', 'text')
+        .addColumn('at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('rejects_pk', ['file', 'line'])
+        .execute();
+
+      await db.schema
+        .createTable('agents')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('employee_no', 'text')
+        .addColumn('group_name', 'text')
+        .addColumn('on_roster', 'integer', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute();
+
+      await db.schema
+        .createTable('agent_accounts')
+        .addColumn('platform', 'text', (c) => c.notNull())
+        .addColumn('account', 'text', (c) => c.notNull())
+        .addColumn('agent_id', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('agent_accounts_pk', ['platform', 'account'])
+        .execute();
+      await db.schema.createIndex('agent_accounts_agent').on('agent_accounts').column('agent_id').execute();
+
+      await localKeys(
+        db.schema
+          .createTable('conversations')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('thread', 'text', (c) => c.notNull())
+          .addColumn('channel', 'text', (c) => c.notNull())
+          .addColumn('customer_id', 'text')
+          .addColumn('region', 'text')
+          .addColumn('native_id', 'text')
+          .addColumn('start_ts', 'bigint', (c) => c.notNull())
+          .addColumn('end_ts', 'bigint', (c) => c.notNull())
+          .addColumn('first_customer_ts', 'bigint')
+          .addColumn('agent_id', 'text')
+          .addColumn('frt_agent_id', 'text')
+          .addColumn('has_customer', 'integer', (c) => c.notNull())
+          .addColumn('invalid', 'integer', (c) => c.notNull())
+          .addColumn('missed', 'integer', (c) => c.notNull())
+          .addColumn('offline', 'integer', (c) => c.notNull())
+          .addColumn('closed', 'integer', (c) => c.notNull())
+          .addColumn('platform_resolved', 'integer')
+          .addColumn('human_replied', 'integer', (c) => c.notNull())
+          .addColumn('human_segments', 'integer', (c) => c.notNull())
+          .addColumn('rating', 'double precision')
+          .addColumn('wait_ms', 'bigint')
+          .addColumn('wait_bh_ms', 'bigint')
+          .addColumn('frt_ms', 'bigint')
+          .addColumn('frt_bh_ms', 'bigint')
+          .addColumn('cfrt_ms', 'bigint')
+          .addColumn('cfrt_bh_ms', 'bigint')
+          .addColumn('bot_answered', 'integer', (c) => c.notNull())
+          .addColumn('bot_handoff', 'integer', (c) => c.notNull())
+          .addColumn('messages_in', 'integer', (c) => c.notNull())
+          .addColumn('messages_out', 'integer', (c) => c.notNull())
+          .addColumn('next_conv_ts', 'bigint')
+          .addColumn('converted', 'integer', (c) => c.notNull())
+          .addColumn('inquired', 'integer', (c) => c.notNull())
+          .addColumn('order_amount', 'double precision', (c) => c.notNull()),
+      ).execute();
+      await db.schema.createIndex('conversations_thread').on('conversations').column('thread').execute();
+      await db.schema.createIndex('conversations_day').on('conversations').columns(['day', 'agent_id']).execute();
+
+      await localKeys(
+        db.schema
+          .createTable('segments')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('conversation_id', 'text', (c) => c.notNull())
+          .addColumn('thread', 'text', (c) => c.notNull())
+          .addColumn('seq', 'integer', (c) => c.notNull())
+          .addColumn('agent_id', 'text', (c) => c.notNull())
+          .addColumn('channel', 'text', (c) => c.notNull())
+          .addColumn('region', 'text')
+          .addColumn('start_ts', 'bigint', (c) => c.notNull())
+          .addColumn('end_ts', 'bigint', (c) => c.notNull())
+          .addColumn('ended_by', 'text', (c) => c.notNull())
+          .addColumn('valid', 'integer', (c) => c.notNull())
+          .addColumn('invalid', 'integer', (c) => c.notNull())
+          .addColumn('messages_in', 'integer', (c) => c.notNull())
+          .addColumn('messages_out', 'integer', (c) => c.notNull())
+          .addColumn('handle_ms', 'bigint', (c) => c.notNull())
+          .addColumn('handle_bh_ms', 'bigint', (c) => c.notNull())
+          .addColumn('w_received', 'double precision', (c) => c.notNull())
+          .addColumn('w_valid', 'double precision', (c) => c.notNull()),
+      ).execute();
+      await db.schema.createIndex('segments_thread').on('segments').column('thread').execute();
+      await db.schema.createIndex('segments_day').on('segments').columns(['day', 'agent_id']).execute();
+
+      await localKeys(
+        db.schema
+          .createTable('responses')
+          .addColumn('conversation_id', 'text', (c) => c.notNull())
+          .addColumn('thread', 'text', (c) => c.notNull())
+          .addColumn('seq', 'integer', (c) => c.notNull())
+          .addColumn('agent_id', 'text', (c) => c.notNull())
+          .addColumn('channel', 'text', (c) => c.notNull())
+          .addColumn('region', 'text')
+          .addColumn('customer_ts', 'bigint', (c) => c.notNull())
+          .addColumn('reply_ts', 'bigint', (c) => c.notNull())
+          .addColumn('ms', 'bigint', (c) => c.notNull())
+          .addColumn('bh_ms', 'bigint', (c) => c.notNull())
+          .addPrimaryKeyConstraint('responses_pk', ['conversation_id', 'seq']),
+      ).execute();
+      await db.schema.createIndex('responses_thread').on('responses').column('thread').execute();
+      await db.schema.createIndex('responses_day').on('responses').columns(['day', 'agent_id']).execute();
+
+      await db.schema
+        .createTable('conversation_tags')
+        .addColumn('conversation_id', 'text', (c) => c.notNull())
+        .addColumn('thread', 'text', (c) => c.notNull())
+        .addColumn('tag', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('conversation_tags_pk', ['conversation_id', 'tag'])
+        .execute();
+      await db.schema.createIndex('conversation_tags_thread').on('conversation_tags').column('thread').execute();
+      await db.schema.createIndex('conversation_tags_tag').on('conversation_tags').columns(['tag', 'conversation_id']).execute();
+
+      await localKeys(
+        db.schema
+          .createTable('tickets')
+          .addColumn('ticket_id', 'text', (c) => c.primaryKey())
+          .addColumn('thread', 'text', (c) => c.notNull())
+          .addColumn('channel', 'text', (c) => c.notNull())
+          .addColumn('customer_id', 'text')
+          .addColumn('region', 'text')
+          .addColumn('category', 'text')
+          .addColumn('agent_id', 'text')
+          .addColumn('created_ts', 'bigint', (c) => c.notNull())
+          .addColumn('resolved_ts', 'bigint')
+          .addColumn('due_ts', 'bigint')
+          .addColumn('escalated', 'integer', (c) => c.notNull())
+          .addColumn('repeat', 'integer', (c) => c.notNull()),
+      ).execute();
+      await db.schema.createIndex('tickets_thread').on('tickets').column('thread').execute();
+    },
+  },
+};
+
+class StaticProvider implements MigrationProvider {
+  async getMigrations(): Promise<Record<string, Migration>> {
+    return migrations;
+  }
+}
+
+export async function migrate(db: Kysely<unknown>): Promise<void> {
+  const { error, results } = await new Migrator({ db, provider: new StaticProvider() }).migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error');
+    throw new Error(`database migration ${failed?.migrationName ?? ''} failed: ${String(error)}`);
+  }
+}

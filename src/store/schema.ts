@@ -1,0 +1,176 @@
+/**
+ * Table shapes, as Kysely sees them. Times are UTC epoch ms (bigint), durations ms; local calendar
+ * keys (day/week/month/hour/weekday) are computed at ingest in the reporting timezone so that every
+ * report groups by the same clock.
+ */
+import type { Generated } from 'kysely';
+
+export interface Database {
+  settings: SettingsTable;
+  events: EventsTable;
+  dirty_threads: DirtyThreadsTable;
+  rejects: RejectsTable;
+  agents: AgentsTable;
+  agent_accounts: AgentAccountsTable;
+  conversations: ConversationsTable;
+  segments: SegmentsTable;
+  responses: ResponsesTable;
+  conversation_tags: ConversationTagsTable;
+  tickets: TicketsTable;
+}
+
+export interface SettingsTable {
+  id: number;
+  doc: string;
+  updated_at: number;
+}
+
+/** The inbox: every accepted canonical event, stored before anything is computed from it. */
+export interface EventsTable {
+  source: string;
+  ext_id: string;
+  kind: string;
+  ts: number;
+  channel: string;
+  /** The unit of sessionising: channel + native conversation id, or channel + customer; null for orders/presence. */
+  thread: string | null;
+  customer_id: string | null;
+  account: string | null;
+  payload: string;
+  received_at: number;
+}
+
+/** Threads whose facts must be recomputed: written with the events, cleared after the facts. */
+export interface DirtyThreadsTable {
+  thread: string;
+}
+
+export interface RejectsTable {
+  file: string;
+  line: number;
+  reason: string;
+  raw: string | null;
+  at: number;
+}
+
+export interface AgentsTable {
+  id: string;
+  name: string;
+  employee_no: string | null;
+  group_name: string | null;
+  /** 1 when the agent comes from the roster; 0 when created for an account nobody has claimed yet. */
+  on_roster: number;
+  created_at: number;
+}
+
+/** One agent, many accounts: (platform, account) → agent. platform '*' matches any channel. */
+export interface AgentAccountsTable {
+  platform: string;
+  account: string;
+  agent_id: string;
+}
+
+interface LocalKeyColumns {
+  day: string;
+  week: string;
+  month: string;
+  hour: number;
+  weekday: number;
+}
+
+export interface ConversationsTable extends LocalKeyColumns {
+  id: string;
+  thread: string;
+  channel: string;
+  customer_id: string | null;
+  region: string | null;
+  native_id: string | null;
+  start_ts: number;
+  end_ts: number;
+  first_customer_ts: number | null;
+  /** Responsible agent: last human handler, else the assignee; null = unassigned. */
+  agent_id: string | null;
+  /** Agent of the first human-handled segment: first response is credited here. */
+  frt_agent_id: string | null;
+  has_customer: number;
+  invalid: number;
+  missed: number;
+  offline: number;
+  closed: number;
+  platform_resolved: number | null;
+  human_replied: number;
+  human_segments: number;
+  rating: number | null;
+  wait_ms: number | null;
+  wait_bh_ms: number | null;
+  frt_ms: number | null;
+  frt_bh_ms: number | null;
+  cfrt_ms: number | null;
+  cfrt_bh_ms: number | null;
+  bot_answered: number;
+  bot_handoff: number;
+  messages_in: number;
+  messages_out: number;
+  /** Start of the same customer's next conversation on any channel (for fcr and no_repeat). */
+  next_conv_ts: number | null;
+  converted: number;
+  inquired: number;
+  order_amount: number;
+}
+
+export interface SegmentsTable extends LocalKeyColumns {
+  id: string;
+  conversation_id: string;
+  thread: string;
+  seq: number;
+  agent_id: string;
+  channel: string;
+  region: string | null;
+  start_ts: number;
+  end_ts: number;
+  ended_by: string;
+  valid: number;
+  invalid: number;
+  messages_in: number;
+  messages_out: number;
+  handle_ms: number;
+  handle_bh_ms: number;
+  w_received: number;
+  w_valid: number;
+}
+
+export interface ResponsesTable extends LocalKeyColumns {
+  conversation_id: string;
+  thread: string;
+  seq: number;
+  agent_id: string;
+  channel: string;
+  region: string | null;
+  customer_ts: number;
+  reply_ts: number;
+  ms: number;
+  bh_ms: number;
+}
+
+export interface ConversationTagsTable {
+  conversation_id: string;
+  thread: string;
+  tag: string;
+}
+
+export interface TicketsTable extends LocalKeyColumns {
+  ticket_id: string;
+  thread: string;
+  channel: string;
+  customer_id: string | null;
+  region: string | null;
+  category: string | null;
+  agent_id: string | null;
+  created_ts: number;
+  resolved_ts: number | null;
+  due_ts: number | null;
+  escalated: number;
+  repeat: number;
+}
+
+export type NewRow<T> = { [K in keyof T]: T[K] extends Generated<infer U> ? U : T[K] };
