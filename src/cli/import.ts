@@ -32,7 +32,7 @@ export async function importFiles(store: Store, files: string[], format: ImportF
         summary.duplicates += r.duplicates;
         note(r.rejects);
         if (batch.rejects.length) {
-          await recordRejects(store.db, batch.rejects);
+          await recordRejects(store, batch.rejects);
           note(batch.rejects);
         }
         bar?.(batch.bytesRead, batch.totalBytes);
@@ -40,7 +40,7 @@ export async function importFiles(store: Store, files: string[], format: ImportF
     } catch (e) {
       // One unreadable file does not stop the others; what was accepted before stays accepted.
       const reject = { file, line: 0, reason: (e as Error).message };
-      await recordRejects(store.db, [reject]);
+      await recordRejects(store, [reject]);
       note([reject]);
       summary.failedFiles.push(file);
     }

@@ -13,7 +13,7 @@ import type { Kysely, Transaction } from 'kysely';
 import { type CanonicalEvent, type OrderEvent, type Reject, validateEvent } from '../model/events.ts';
 import type { Settings } from '../model/settings.ts';
 import type { Store } from '../store/db.ts';
-import { rowsPerInsert } from '../store/db.ts';
+import { bulkInsert } from '../store/bulk.ts';
 import type { Database } from '../store/schema.ts';
 import { loadSettings } from '../store/settings.ts';
 import { BusinessCalendar } from './business-hours.ts';
@@ -70,23 +70,20 @@ export async function accept(
   }
   let inserted = 0;
   await store.db.transaction().execute(async (tx) => {
+    const added = await bulkInsert(store, tx, 'events', rows, ['source', 'ext_id']);
     const dirty = new Set<string>();
-    const per = rowsPerInsert(10);
-    for (let i = 0; i < rows.length; i += per) {
-      const added = await tx
-        .insertInto('events')
-        .values(rows.slice(i, i + per))
-        .onConflict((oc) => oc.columns(['source', 'ext_id']).doNothing())
-        .returning(['thread', 'customer_id'])
-        .execute();
-      inserted += added.length;
-      for (const a of added) {
-        if (a.thread) dirty.add(a.thread);
-        else if (a.customer_id) dirty.add(CUSTOMER_PREFIX + a.customer_id);
-      }
-    }
-    await insertChunked(tx, 'dirty_threads', [...dirty].map((thread) => ({ thread })), 'thread');
-    if (rejects.length) await recordRejects(tx, rejects);
+    const owners = new Map<string, string>();
+    rows.forEach((r, i) => {
+      if (!added[i]) return;
+      inserted++;
+      if (r.thread) {
+        dirty.add(r.thread);
+        if (r.customer_id && !owners.has(r.thread)) owners.set(r.thread, r.customer_id);
+      } else if (r.customer_id) dirty.add(CUSTOMER_PREFIX + r.customer_id);
+    });
+    await bulkInsert(store, tx, 'dirty_threads', [...dirty].map((thread) => ({ thread })));
+    await bulkInsert(store, tx, 'threads', [...owners].map(([thread, customer_id]) => ({ thread, customer_id })));
+    if (rejects.length) await recordRejects(store, rejects, tx);
   });
   return { accepted: inserted, duplicates: duplicates + rows.length - inserted, rejects };
 }
@@ -101,30 +98,10 @@ function safeRaw(raw: unknown): string | undefined {
 }
 
 /** Rejected records are kept with their reasons (re-importing the same file does not repeat them). */
-export async function recordRejects(db: Kysely<Database>, rejects: Reject[]): Promise<void> {
+export async function recordRejects(store: Store, rejects: Reject[], tx: Kysely<Database> = store.db): Promise<void> {
   const at = Date.now();
-  await insertChunked(
-    db,
-    'rejects',
-    rejects.map((r) => ({ file: r.file, line: r.line, reason: r.reason, raw: r.raw ?? null, at })),
-    ['file', 'line'],
-  );
-}
-
-async function insertChunked<T extends keyof Database>(
-  db: Kysely<Database>,
-  table: T,
-  rows: Database[T][],
-  conflict?: string | string[],
-): Promise<void> {
-  if (!rows.length) return;
-  const per = rowsPerInsert(Object.keys(rows[0]!).length);
-  for (let i = 0; i < rows.length; i += per) {
-    // biome-ignore lint/suspicious/noExplicitAny: the table is generic; rows are typed by the caller.
-    let q = db.insertInto(table).values(rows.slice(i, i + per) as any);
-    if (conflict) q = q.onConflict((oc) => (Array.isArray(conflict) ? oc.columns(conflict as never) : oc.column(conflict as never)).doNothing());
-    await q.execute();
-  }
+  const rows = rejects.map((r) => ({ file: r.file, line: r.line, reason: r.reason, raw: r.raw ?? null, at }));
+  await bulkInsert(store, tx, 'rejects', rows);
 }
 
 export interface RefreshProgress {
@@ -146,11 +123,12 @@ export async function refreshFacts(store: Store, onProgress?: RefreshProgress, s
     else threadDirty.push(d);
   }
   for (const chunk of chunks(threadDirty, 2000)) {
-    const rows = await store.db.selectFrom('events').select(['thread', 'customer_id']).distinct().where('thread', 'in', chunk).execute();
+    const rows = await store.db.selectFrom('threads').select(['thread', 'customer_id']).where('thread', 'in', chunk).execute();
     const withCustomer = new Set<string>();
-    for (const r of rows) if (r.customer_id) {
+    for (const r of rows) {
+      if (!r.customer_id) continue;
       customers.add(r.customer_id);
-      withCustomer.add(r.thread!);
+      withCustomer.add(r.thread);
     }
     for (const t of chunk) if (!withCustomer.has(t)) loose.add(t);
   }
@@ -160,9 +138,9 @@ export async function refreshFacts(store: Store, onProgress?: RefreshProgress, s
   const finished = new Set<string>();
   for (const custChunk of chunks([...customers], 1000)) {
     const threadRows = await selectIn(store.db, custChunk, (db, part) =>
-      db.selectFrom('events').select('thread').distinct().where('customer_id', 'in', part).where('thread', 'is not', null).execute(),
+      db.selectFrom('threads').select('thread').where('customer_id', 'in', part).execute(),
     );
-    const threads = threadRows.map((r) => r.thread!).filter((t) => !finished.has(t));
+    const threads = threadRows.map((r) => r.thread).filter((t) => !finished.has(t));
     threads.forEach((t) => finished.add(t));
     await recompute(store, ctx, threads, custChunk);
     done += custChunk.length;
@@ -183,7 +161,7 @@ export async function markAllDirty(store: Store): Promise<number> {
   const threads = await store.db.selectFrom('events').select('thread').distinct().where('thread', 'is not', null).execute();
   await store.db.transaction().execute(async (tx) => {
     await tx.deleteFrom('dirty_threads').execute();
-    await insertChunked(tx, 'dirty_threads', threads.map((t) => ({ thread: t.thread! })), 'thread');
+    await bulkInsert(store, tx, 'dirty_threads', threads.map((t) => ({ thread: t.thread! })));
   });
   return threads.length;
 }
@@ -249,11 +227,11 @@ async function recompute(store: Store, ctx: SessionContext & { identities: Ident
         await tx.deleteFrom(table).where('thread', 'in', part).execute();
       }
     }
-    await insertChunked(tx, 'conversations', facts.conversations);
-    await insertChunked(tx, 'segments', facts.segments);
-    await insertChunked(tx, 'responses', facts.responses);
-    await insertChunked(tx, 'conversation_tags', facts.tags, ['conversation_id', 'tag']);
-    await insertChunked(tx, 'tickets', facts.tickets, 'ticket_id');
+    await bulkInsert(store, tx, 'conversations', facts.conversations);
+    await bulkInsert(store, tx, 'segments', facts.segments);
+    await bulkInsert(store, tx, 'responses', facts.responses);
+    await bulkInsert(store, tx, 'conversation_tags', facts.tags);
+    await bulkInsert(store, tx, 'tickets', facts.tickets);
     for (const part of chunks(marks, 5000)) await tx.deleteFrom('dirty_threads').where('thread', 'in', part).execute();
   });
 }

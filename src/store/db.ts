@@ -15,6 +15,8 @@ export type Dialect = 'sqlite' | 'postgres';
 export interface Store {
   db: Kysely<Database>;
   dialect: Dialect;
+  /** The raw SQLite connection, for the bulk loader (src/store/bulk.ts); undefined on PostgreSQL. */
+  sqlite?: SQLite.Database;
   /** Where the data lives, with any password hidden: for messages. */
   location: string;
   close(): Promise<void>;
@@ -65,7 +67,7 @@ export async function openStore(target = resolveTarget()): Promise<Store> {
     sqlite.pragma('cache_size = -65536');
     sqlite.pragma('temp_store = MEMORY');
     const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
-    store = { db, dialect: 'sqlite', location: file, close: () => db.destroy() };
+    store = { db, dialect: 'sqlite', sqlite, location: file, close: () => db.destroy() };
   }
   await migrate(store.db as Kysely<unknown>);
   return store;

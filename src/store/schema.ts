@@ -9,6 +9,7 @@ export interface Database {
   settings: SettingsTable;
   events: EventsTable;
   dirty_threads: DirtyThreadsTable;
+  threads: ThreadsTable;
   rejects: RejectsTable;
   agents: AgentsTable;
   agent_accounts: AgentAccountsTable;
@@ -38,6 +39,11 @@ export interface EventsTable {
   account: string | null;
   payload: string;
   received_at: number;
+}
+
+export interface ThreadsTable {
+  thread: string;
+  customer_id: string | null;
 }
 
 /** Threads whose facts must be recomputed: written with the events, cleared after the facts. */

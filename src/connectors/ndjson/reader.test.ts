@@ -1,0 +1,103 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { validateEvent } from '../../model/events.ts';
+import { collect, OWN_FIXTURES, tempDir } from '../shared/testing.ts';
+import { readNdjson } from './reader.ts';
+
+const tmp = tempDir();
+afterAll(() => tmp.cleanup());
+let n = 0;
+function file(content: string | Buffer): string {
+  const p = join(tmp.dir, `f${n++}.ndjson`);
+  writeFileSync(p, content);
+  return p;
+}
+
+describe('NDJSON reader', () => {
+  it('reads the hand-written file: BOM, CRLF, blank lines, bad lines', async () => {
+    const path = join(OWN_FIXTURES, 'events.ndjson');
+    const c = await collect(readNdjson(path));
+    expect(c.items.map((i) => [i.line, i.raw.id])).toEqual([
+      [1, 'm1'],
+      [4, 'm2'],
+      [9, 'c1'],
+    ]);
+    // Twitter-format strings are converted here (model/time.ts cannot read them yet).
+    expect(c.items[2]!.raw.ts).toBe(Date.UTC(2017, 9, 31, 22, 10, 47));
+    expect(c.items[1]!.raw.ts).toBe('2025-11-05 14:31:00');
+    expect(c.rejects.map((r) => [r.file, r.line])).toEqual([
+      [path, 5],
+      [path, 6],
+      [path, 7],
+      [path, 8],
+    ]);
+    expect(c.rejects[0]!.reason).toMatch(/^invalid JSON: /);
+    expect(c.rejects[1]!.reason).toBe('expected a JSON object (one event per line), got an array');
+    for (const it of c.items) expect(validateEvent(it.raw)).toMatchObject({ ok: true });
+    expect(c.batches.at(-1)!.bytesRead).toBe(c.batches.at(-1)!.totalBytes);
+  });
+
+  it('converts naive times when a timezone is given', async () => {
+    const c = await collect(readNdjson(join(OWN_FIXTURES, 'events.ndjson'), { timezone: 'UTC' }));
+    expect(c.items[1]!.raw.ts).toBe(Date.UTC(2025, 10, 5, 14, 31));
+  });
+
+  it('batches by batchSize', async () => {
+    const lines = Array.from({ length: 25 }, (_, i) => JSON.stringify({ id: i }));
+    const c = await collect(readNdjson(file(lines.join('\n')), { batchSize: 10 }));
+    expect(c.batches.map((b) => b.items.length)).toEqual([10, 10, 5]);
+    expect(c.items.at(-1)!.line).toBe(25);
+  });
+
+  it('rejects a line over 1 MB without buffering it and keeps counting lines', async () => {
+    const big = `{"text":"${'x'.repeat(1_200_000)}"}`;
+    const c = await collect(readNdjson(file(`{"id":1}\n${big}\n{"id":3}\n${big}`)));
+    expect(c.items.map((i) => i.line)).toEqual([1, 3]);
+    expect(c.rejects.map((r) => [r.line, r.reason])).toEqual([
+      [2, 'line exceeds the size limit of 1048576 characters'],
+      [4, 'line exceeds the size limit of 1048576 characters'],
+    ]);
+  });
+
+  it('survives deeply nested JSON and invalid UTF-8', async () => {
+    const deep = `${'['.repeat(200_000)}${']'.repeat(200_000)}`;
+    const deepObj = `${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}`;
+    const bad = Buffer.concat([Buffer.from('{"id":"x","text":"'), Buffer.from([0xff, 0xfe, 0xc3]), Buffer.from('"}\n')]);
+    const c = await collect(readNdjson(file(Buffer.concat([Buffer.from(`${deep}\n${deepObj}\n`), bad]))));
+    expect(c.rejects[0]!.line).toBe(1);
+    // The deep object either parses or is rejected, never crashes the reader.
+    expect(c.items.length + c.rejects.length).toBe(3);
+    expect(c.items.at(-1)!.raw.text).toBe('\uFFFD\uFFFD\uFFFD');
+  });
+
+  it('throws, naming the file, when it is unreadable', async () => {
+    await expect(collect(readNdjson(join(tmp.dir, 'missing.ndjson')))).rejects.toThrow(/missing\.ndjson: file not found/);
+    await expect(collect(readNdjson(tmp.dir))).rejects.toThrow(/is a directory/);
+    await expect(collect(readNdjson(file('')))).rejects.toThrow(/file is empty/);
+    await expect(collect(readNdjson(file('\uFEFF \n\n')))).rejects.toThrow(/file is empty/);
+    await expect(collect(readNdjson(file(Buffer.from([0, 1, 2, 3, 0, 0]))))).rejects.toThrow(/binary/);
+  });
+
+  it('sustains a high line rate (reported; asserted relative to bare JSON.parse)', async () => {
+    const N = 200_000;
+    const lines: string[] = [];
+    for (let i = 0; i < N; i++) {
+      lines.push(
+        JSON.stringify({ kind: 'message', id: `m${i}`, ts: 1762324200000 + i, channel: 'wecom', role: 'customer', customer: { id: `u${i >> 4}` }, text: '在吗 hello' }),
+      );
+    }
+    const p = file(`${lines.join('\n')}\n`);
+    let t0 = performance.now();
+    for (const l of lines) JSON.parse(l);
+    const bare = performance.now() - t0;
+    t0 = performance.now();
+    let count = 0;
+    for await (const b of readNdjson(p)) count += b.items.length;
+    const ms = performance.now() - t0;
+    expect(count).toBe(N);
+    console.log(`ndjson: ${Math.round((N / ms) * 1000)} lines/s (bare JSON.parse: ${Math.round((N / bare) * 1000)} lines/s)`);
+    // Absolute rates depend on the machine; the reader must not add much over JSON.parse itself.
+    expect(ms).toBeLessThan(bare * 3 + 500);
+  });
+});

@@ -1,0 +1,37 @@
+import type { Reject } from '../model/events.ts';
+import type { ColumnReport } from './csv/columns.ts';
+
+export type ImportFormat = 'auto' | 'ndjson' | 'csv' | 'xlsx' | 'twcs';
+
+export interface ReadBatch {
+  /** Raw canonical event objects, to be checked with validateEvent; `line` is 1-based. */
+  items: { line: number; raw: unknown }[];
+  rejects: Reject[];
+  bytesRead: number;
+  totalBytes: number;
+  /** CSV/XLSX only, on the first batch: which columns were recognised and which ignored. */
+  columns?: ColumnReport;
+}
+
+export interface ReadOptions {
+  /** Zone of timestamps written without an offset (default Asia/Shanghai). */
+  timezone?: string;
+  /** Items per batch (default 5000). */
+  batchSize?: number;
+}
+
+export const DEFAULT_BATCH_SIZE = 5000;
+export const DEFAULT_TIMEZONE = 'Asia/Shanghai';
+
+/** Longest raw text kept on a reject, so a reject list of a hostile file stays small. */
+export const REJECT_RAW_CHARS = 500;
+
+export function clip(s: string, n = REJECT_RAW_CHARS): string {
+  return s.length > n ? `${s.slice(0, n)}…` : s;
+}
+
+/** A value quoted for an error message: short, one line. */
+export function quote(v: unknown): string {
+  const s = typeof v === 'string' ? v : String(v);
+  return JSON.stringify(s.length > 60 ? `${s.slice(0, 60)}…` : s);
+}
