@@ -14,7 +14,13 @@ import { createDecoder } from './shared/lines.ts';
 import type { ImportFormat, ReadBatch, ReadOptions } from './types.ts';
 import { isTwcsHeader, readTwcs } from './twcs/reader.ts';
 
-export { type ColumnReport, listDictionary, matchColumns, matchHeader, normaliseHeader } from './csv/columns.ts';
+export {
+  type ColumnReport,
+  listDictionary,
+  matchColumns,
+  matchHeader,
+  normaliseHeader,
+} from './csv/columns.ts';
 export { FIELD_DICTIONARY } from './csv/field-dictionary.ts';
 export { inspectColumns } from './csv/reader.ts';
 export { parseAccounts, readRoster, type RosterRow } from './roster/reader.ts';
@@ -59,14 +65,20 @@ export function detectFormat(path: string, head: Buffer): Exclude<ImportFormat, 
   return byExt === 'xlsx' ? null : byExt;
 }
 
-export async function* readEvents(path: string, format: ImportFormat, opts: ReadOptions = {}): AsyncGenerator<ReadBatch> {
+export async function* readEvents(
+  path: string,
+  format: ImportFormat,
+  opts: ReadOptions = {},
+): AsyncGenerator<ReadBatch> {
   let fmt: Exclude<ImportFormat, 'auto'> | null = format === 'auto' ? null : format;
   if (fmt === null) {
     const opened = await openInput(path);
     fmt = detectFormat(path, opened.head);
     if (fmt === null) {
       const why = binaryReason(opened.head, sniffEncoding(opened.head, false));
-      throw new Error(`${path}: unrecognised format${why ? ` (${why})` : ''}; expected NDJSON, CSV, XLSX or twcs`);
+      throw new Error(
+        `${path}: unrecognised format${why ? ` (${why})` : ''}; expected NDJSON, CSV, XLSX or twcs`,
+      );
     }
   }
   switch (fmt) {

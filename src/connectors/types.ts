@@ -1,4 +1,5 @@
 import type { Reject } from '../model/events.ts';
+import { isValidTimeZone } from '../model/time.ts';
 import type { ColumnReport } from './csv/columns.ts';
 
 export type ImportFormat = 'auto' | 'ndjson' | 'csv' | 'xlsx' | 'twcs';
@@ -21,6 +22,18 @@ export interface ReadOptions {
 }
 
 export const DEFAULT_BATCH_SIZE = 5000;
+
+/** Reject bad options before any file is touched: an unknown zone would otherwise throw on every row. */
+export function checkOptions(opts: ReadOptions): void {
+  if (opts.timezone !== undefined && !isValidTimeZone(opts.timezone)) {
+    throw new Error(
+      `timezone: expected an IANA zone such as "Asia/Shanghai", got ${JSON.stringify(opts.timezone)}`,
+    );
+  }
+  if (opts.batchSize !== undefined && !(Number.isInteger(opts.batchSize) && opts.batchSize > 0)) {
+    throw new Error(`batchSize: expected a positive integer, got ${JSON.stringify(opts.batchSize)}`);
+  }
+}
 export const DEFAULT_TIMEZONE = 'Asia/Shanghai';
 
 /** Longest raw text kept on a reject, so a reject list of a hostile file stays small. */

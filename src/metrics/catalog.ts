@@ -162,7 +162,7 @@ export const METRICS: readonly MetricDef[] = [
       zh: '至少有一个接待段打开时,打开接待段数的时间加权平均',
       en: 'Time-weighted average of open segments while at least one is open',
     },
-    compute: (m) => m.concurrencyAvg,
+    compute: (m) => (m.concurrencyBusy > 0 ? m.concurrencyArea / m.concurrencyBusy : m.concurrencyMax ? 1 : null),
   },
   {
     id: 'bot_handoff_rate', zh: '机器人转人工率', en: 'Bot handoff rate', group: 'speed', unit: 'rate', direction: 'neutral',

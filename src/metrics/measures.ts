@@ -41,7 +41,9 @@ export interface Measures {
   handleN: number;
   handleValues: number[];
   concurrencyMax: number | null;
-  concurrencyAvg: number | null;
+  /** ∫ open segments dt and the time with ≥1 open, in seconds: their ratio is the average. */
+  concurrencyArea: number;
+  concurrencyBusy: number;
   // response intervals
   artSum: number;
   artN: number;
@@ -64,9 +66,22 @@ export function emptyMeasures(): Measures {
     waitSum: 0, waitN: 0, botAnswered: 0, botHandoffs: 0,
     frtSum: 0, frtN: 0, frtTimeouts: 0, customerFrtSum: 0, customerFrtN: 0, frtValues: [],
     segments: 0, received: 0, valid: 0, transfers: 0, messagesIn: 0, messagesOut: 0, handleSum: 0, handleN: 0,
-    handleValues: [], concurrencyMax: null, concurrencyAvg: null,
+    handleValues: [], concurrencyMax: null, concurrencyArea: 0, concurrencyBusy: 0,
     artSum: 0, artN: 0, artTimeouts: 0, artValues: [],
     tickets: 0, ticketResolvedN: 0, ticketResolveSum: 0, ticketWithDue: 0, ticketOverdue: 0, ticketRepeats: 0,
     ticketEscalated: 0,
   };
+}
+
+/**
+ * Add one row's measures into another. Every fact query partitions its rows by the report key, so
+ * the sum over all rows is the total: the total row costs no second query.
+ */
+export function addMeasures(into: Measures, from: Measures): void {
+  for (const k of Object.keys(from) as (keyof Measures)[]) {
+    const v = from[k];
+    if (Array.isArray(v)) (into[k] as number[]).push(...v);
+    else if (k === 'concurrencyMax') into.concurrencyMax = v === null ? into.concurrencyMax : Math.max(into.concurrencyMax ?? 0, v as number);
+    else (into[k] as number) += v as number;
+  }
 }

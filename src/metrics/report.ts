@@ -7,7 +7,7 @@ import type { Settings } from '../model/settings.ts';
 import type { Store } from '../store/db.ts';
 import { loadSettings } from '../store/settings.ts';
 import { DEFAULT_REPORT_METRICS, METRICS, type MetricDef, metricById, resolveMetric } from './catalog.ts';
-import { emptyMeasures, type Measures } from './measures.ts';
+import { addMeasures, emptyMeasures, type Measures } from './measures.ts';
 import { conversationMeasures } from './queries/conversations.ts';
 import { firstResponseMeasures, firstResponseValues } from './queries/first-response.ts';
 import { responseMeasures, responseValues } from './queries/responses.ts';
@@ -87,12 +87,15 @@ export async function runReport(store: Store, req: ReportRequest, settingsIn?: S
   const opt: QueryOptions = { businessHours: !!req.businessHours, excludeGreetingOnly: settings.filters.excludeGreetingOnly };
   const scope: Scope = { from: req.from, to: req.to, by, filters };
   const grouped = await measure(store, scope, settings, opt, [...wanted.keys()], req.now ?? Date.now());
-  const total = await measure(store, { ...scope, by: [] }, settings, opt, [...wanted.keys()], req.now ?? Date.now());
+  const total = emptyMeasures();
+  for (const { m } of grouped.values()) addMeasures(total, m);
+  for (const list of [total.frtValues, total.artValues, total.handleValues]) list.sort((a, b) => a - b);
 
-  const toRow = (dims: Record<string, unknown>, m: Measures): ReportRow => {
+  /** dims null: the total row, which has no key. */
+  const toRow = (dims: Record<string, unknown> | null, m: Measures): ReportRow => {
     const key: ReportRow['key'] = {};
-    for (const d of by) {
-      const v = dims[d];
+    for (const d of dims ? by : []) {
+      const v = dims?.[d];
       if (d === 'agent') {
         const a = v === null || v === undefined ? undefined : agents.get(String(v));
         key.agent = a?.name ?? (v ? String(v) : UNASSIGNED.zh);
@@ -114,7 +117,6 @@ export async function runReport(store: Store, req: ReportRequest, settingsIn?: S
 
   const rows = [...grouped.values()].map(({ dims, m }) => toRow(dims, m));
   rows.sort((a, b) => compareKeys(a.key, b.key, by));
-  const totalEntry = total.values().next().value;
   const definitions: Report['definitions'] = {};
   for (const m of metrics) definitions[m.id] = { zh: m.zh, en: m.en, unit: m.unit, direction: m.direction, definition: m.definition };
   if (req.score) {
@@ -123,7 +125,7 @@ export async function runReport(store: Store, req: ReportRequest, settingsIn?: S
       definition: { zh: `绩效得分模型 “${req.score.name}”`, en: `Score model "${req.score.name}"` },
     };
   }
-  const totalRow = toRow({}, totalEntry?.m ?? emptyMeasures());
+  const totalRow = toRow(null, total);
   return {
     period: { from: req.from ?? null, to: req.to ?? null },
     timezone: settings.timezone,
@@ -249,7 +251,7 @@ async function addConcurrency(
   for (const [key, a] of acc) {
     const m = entry(key, a.dims).m;
     m.concurrencyMax = a.max;
-    // Zero-length segments (one message) still count as one open conversation.
-    m.concurrencyAvg = a.busy > 0 ? a.area / a.busy : a.max > 0 ? 1 : null;
+    m.concurrencyArea = a.area;
+    m.concurrencyBusy = a.busy;
   }
 }

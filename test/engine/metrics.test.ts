@@ -40,6 +40,7 @@ describe.each(DIALECTS)('metrics on the hand-computed scenario (%s)', (dialect) 
   afterAll(async () => store?.close());
 
   it('counts workload per agent', () => {
+    expect(byAgent.total.key).toEqual({});
     const z = row(byAgent, '张三');
     const l = row(byAgent, '李四');
     const u = row(byAgent, '未分配');

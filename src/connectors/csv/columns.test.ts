@@ -64,8 +64,16 @@ describe('matchHeader', () => {
   });
 
   it('knows the Chinese SaaS vendor headers', () => {
-    expect(matchHeader('sender_type')).toMatchObject({ field: 'role', vendor: 'sobot', codes: { '2': 'agent' } });
-    expect(matchHeader('origin')).toMatchObject({ field: 'role', vendor: 'wecom_kf', codes: { '5': 'agent' } });
+    expect(matchHeader('sender_type')).toMatchObject({
+      field: 'role',
+      vendor: 'sobot',
+      codes: { '2': 'agent' },
+    });
+    expect(matchHeader('origin')).toMatchObject({
+      field: 'role',
+      vendor: 'wecom_kf',
+      codes: { '5': 'agent' },
+    });
     expect(matchHeader('cid')).toMatchObject({ field: 'conversationId', vendor: 'sobot' });
     expect(matchHeader('conv_id')?.field).toBe('conversationId');
     expect(matchHeader('agent_account')?.field).toBe('account');
@@ -77,7 +85,10 @@ describe('matchHeader', () => {
   });
 
   it('maps every Sobot chat-detail field it should, from the fixture', () => {
-    const path = new URL('../../../../shared/fixtures/cn_saas_fields/sobot_api_response_fields.tsv', import.meta.url);
+    const path = new URL(
+      '../../../../shared/fixtures/cn_saas_fields/sobot_api_response_fields.tsv',
+      import.meta.url,
+    );
     let tsv: string;
     try {
       tsv = readFileSync(path, 'utf8');
@@ -87,13 +98,22 @@ describe('matchHeader', () => {
     }
     const detail = tsv
       .split('\n')
-      .filter((l) => l.startsWith('Users/GetDetailByCid') || l.includes('GetDetailByCid'))
+      .filter((l) => l.startsWith('OnlineService/GetDetailByCId/Response/Items.php'))
       .map((l) => l.split('\t')[1]!);
-    const want: Record<string, string> = { sender_type: 'role', sender_name: 'sender', ts: 'ts', msg: 'text', cid: 'conversationId' };
-    for (const [h, f] of Object.entries(want)) {
-      if (detail.length) expect(detail).toContain(h);
-      expect(matchHeader(h)?.field).toBe(f);
-    }
+    const want: Record<string, string> = {
+      sender_name: 'sender',
+      sender_type: 'role',
+      sender_type_cn: 'role',
+      receiver_name: 'receiver',
+      ts: 'ts',
+      t: 'ts',
+      msg: 'text',
+      msg_type: 'msgType',
+      msg_type_cn: 'msgType',
+      cid: 'conversationId',
+    };
+    expect(detail.length).toBeGreaterThan(10);
+    for (const h of detail) expect([h, matchHeader(h)?.field ?? null]).toEqual([h, want[h] ?? null]);
   });
 
   it('returns null for unknown and empty headers', () => {

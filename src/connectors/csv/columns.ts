@@ -133,7 +133,11 @@ export function matchColumns(headers: readonly string[]): ColumnReport {
   return report;
 }
 
-function bind(report: ColumnReport, field: CanonicalField, c: { index: number; header: string; m: HeaderMatch }): void {
+function bind(
+  report: ColumnReport,
+  field: CanonicalField,
+  c: { index: number; header: string; m: HeaderMatch },
+): void {
   report.fields[field] = {
     index: c.index,
     header: c.header,

@@ -17,7 +17,8 @@ function file(content: string | Buffer, ext = '.csv'): string {
   return p;
 }
 
-const SH = (y: number, mo: number, d: number, h: number, mi: number, s = 0) => Date.UTC(y, mo - 1, d, h - 8, mi, s);
+const SH = (y: number, mo: number, d: number, h: number, mi: number, s = 0) =>
+  Date.UTC(y, mo - 1, d, h - 8, mi, s);
 
 describe('CSV reader on the hand-written Chinese export', () => {
   const path = join(OWN_FIXTURES, 'messages_zh.csv');
@@ -49,11 +50,20 @@ describe('CSV reader on the hand-written Chinese export', () => {
     // 访客 is a customer; the 满意度 on a message row becomes the conversation's rating.
     expect(byLine.get(6)!.map((e) => e.kind)).toEqual(['message', 'rating']);
     expect(byLine.get(6)![0]).toMatchObject({ role: 'customer', text: '订单 "123" 没到' });
-    expect(byLine.get(6)![1]).toMatchObject({ kind: 'rating', id: 'rating:S1', score: '满意', conversationId: 'S1' });
+    expect(byLine.get(6)![1]).toMatchObject({
+      kind: 'rating',
+      id: 'rating:S1',
+      score: '满意',
+      conversationId: 'S1',
+    });
     expect(byLine.get(7)![0]).toMatchObject({ role: 'bot', account: 'xiaozhi' });
     // Empty channel cell → 'import'; epoch seconds; ISO with zone.
     expect(byLine.get(10)![0]).toMatchObject({ channel: 'import', ts: 1762326000000, role: 'customer' });
-    expect(byLine.get(12)![0]).toMatchObject({ ts: Date.UTC(2025, 10, 5, 7, 1), role: 'agent', account: 'lisi' });
+    expect(byLine.get(12)![0]).toMatchObject({
+      ts: Date.UTC(2025, 10, 5, 7, 1),
+      role: 'agent',
+      account: 'lisi',
+    });
     expect(c.rejects.map((r) => `${r.line}: ${r.reason}`)).toEqual([
       '8: ts: missing (column "发送时间" is empty)',
       '9: role (column "发送方"): expected 客户/客服/机器人/系统 or customer/agent/bot/system, got "未知角色"',
@@ -82,7 +92,8 @@ describe('CSV reader on the hand-written Chinese export', () => {
 
 describe('CSV encodings and layouts', () => {
   const header = '会话ID,时间,角色,客服,客户ID,内容\n';
-  const body = 'S9,2025-11-05 09:00:00,用户,,c1,你好，我想退货\nS9,2025-11-05 09:01:00,人工客服,wangwu,c1,好的，请提供订单号\n';
+  const body =
+    'S9,2025-11-05 09:00:00,用户,,c1,你好，我想退货\nS9,2025-11-05 09:01:00,人工客服,wangwu,c1,好的，请提供订单号\n';
 
   it('decodes GBK (GB18030) when the bytes are not UTF-8', async () => {
     const p = file(iconv.encode(header + body, 'gbk'));
@@ -94,7 +105,9 @@ describe('CSV encodings and layouts', () => {
 
   it('reads UTF-8 with BOM and CRLF the same as plain UTF-8', async () => {
     const plain = await collect(readTableEvents(file(header + body), 'csv'));
-    const bom = await collect(readTableEvents(file(`\uFEFF${(header + body).replace(/\n/g, '\r\n')}`), 'csv'));
+    const bom = await collect(
+      readTableEvents(file(`\uFEFF${(header + body).replace(/\n/g, '\r\n')}`), 'csv'),
+    );
     expect(bom.items.map((i) => i.raw)).toEqual(plain.items.map((i) => i.raw));
   });
 
@@ -112,14 +125,20 @@ describe('CSV encodings and layouts', () => {
   });
 
   it('rejects a row with an unclosed quote and carries on', async () => {
-    const p = file(`${header}S9,2025-11-05 09:00:00,用户,,c1,"broken\nS9,2025-11-05 09:02:00,用户,,c1,fine\n`);
+    const p = file(
+      `${header}S9,2025-11-05 09:00:00,用户,,c1,"broken\nS9,2025-11-05 09:02:00,用户,,c1,fine\n`,
+    );
     const c = await collect(readTableEvents(p, 'csv'));
-    expect(c.rejects).toEqual([expect.objectContaining({ line: 2, reason: expect.stringMatching(/quoted field .* never closes/) })]);
+    expect(c.rejects).toEqual([
+      expect.objectContaining({ line: 2, reason: expect.stringMatching(/quoted field .* never closes/) }),
+    ]);
     expect(c.items.map((i) => [i.line, i.raw.text])).toEqual([[3, 'fine']]);
   });
 
   it('rejects an oversized row and carries on', async () => {
-    const p = file(`${header}S9,2025-11-05 09:00:00,用户,,c1,${'x'.repeat(1_100_000)}\nS9,2025-11-05 09:02:00,用户,,c1,fine\n`);
+    const p = file(
+      `${header}S9,2025-11-05 09:00:00,用户,,c1,${'x'.repeat(1_100_000)}\nS9,2025-11-05 09:02:00,用户,,c1,fine\n`,
+    );
     const c = await collect(readTableEvents(p, 'csv'));
     expect(c.rejects.map((r) => r.line)).toEqual([2]);
     expect(c.items.map((i) => i.line)).toEqual([3]);
@@ -149,12 +168,17 @@ describe('role inference and other kinds', () => {
       [5, 'bot', 'zhaoliu'],
     ]);
     expect(c.rejects).toEqual([
-      expect.objectContaining({ line: 4, reason: 'role: cannot infer: sender "someone" is neither the agent "zhaoliu" nor the customer "c7"' }),
+      expect.objectContaining({
+        line: 4,
+        reason: 'role: cannot infer: sender "someone" is neither the agent "zhaoliu" nor the customer "c7"',
+      }),
     ]);
   });
 
   it('with only an agent column, a sender who is not the agent is the customer', async () => {
-    const p = file('timestamp,sender,agent,text\n2025-11-05 10:00:00,c7,a1,hi\n2025-11-05 10:00:10,a1,a1,yo\n');
+    const p = file(
+      'timestamp,sender,agent,text\n2025-11-05 10:00:00,c7,a1,hi\n2025-11-05 10:00:10,a1,a1,yo\n',
+    );
     const c = await collect(readTableEvents(p, 'csv'));
     expect(c.items.map((i) => i.raw.role)).toEqual(['customer', 'agent']);
   });
@@ -162,7 +186,9 @@ describe('role inference and other kinds', () => {
   it('rejects rows whose role cannot be known', async () => {
     const p = file('timestamp,agent,text\n2025-11-05 10:00:00,a1,hi\n');
     const c = await collect(readTableEvents(p, 'csv'));
-    expect(c.rejects[0]!.reason).toBe('role: missing (no role column such as 发送方/role, and no sender column to infer it from)');
+    expect(c.rejects[0]!.reason).toBe(
+      'role: missing (no role column such as 发送方/role, and no sender column to infer it from)',
+    );
   });
 
   it('reads a Sobot chat-detail export with its codes', async () => {
@@ -175,8 +201,12 @@ describe('role inference and other kinds', () => {
       ].join('\n'),
     );
     const c = await collect(readTableEvents(p, 'csv'));
-    expect(c.batches[0]!.columns!.ignored).toEqual([{ index: 5, header: 't', reason: 'duplicate: column "ts" already maps to ts' }]);
-    expect(c.items.map((i) => [i.raw.role, i.raw.account, (i.raw.customer as { id: string }).id, i.raw.msgType])).toEqual([
+    expect(c.batches[0]!.columns!.ignored).toEqual([
+      { index: 5, header: 't', reason: 'duplicate: column "ts" already maps to ts' },
+    ]);
+    expect(
+      c.items.map((i) => [i.raw.role, i.raw.account, (i.raw.customer as { id: string }).id, i.raw.msgType]),
+    ).toEqual([
       ['customer', undefined, 'visitor9', 'text'],
       ['bot', '小智', 'visitor9', 'text'],
       ['agent', 'agent_a', 'visitor9', 'image'],
@@ -185,7 +215,9 @@ describe('role inference and other kinds', () => {
   });
 
   it('reads WeCom kf origin codes and unix-second send_time', async () => {
-    const p = file('msgid,open_kfid,external_userid,send_time,origin,servicer_userid,msgtype,text.content\nm1,wk1,wm1,1615478585,3,Zhangsan,text,hello world\nm2,wk1,wm1,1615478600,5,Zhangsan,text,hi\n');
+    const p = file(
+      'msgid,open_kfid,external_userid,send_time,origin,servicer_userid,msgtype,text.content\nm1,wk1,wm1,1615478585,3,Zhangsan,text,hello world\nm2,wk1,wm1,1615478600,5,Zhangsan,text,hi\n',
+    );
     const c = await collect(readTableEvents(p, 'csv'));
     expect(c.items.map((i) => [i.raw.id, i.raw.role, i.raw.ts, i.raw.account])).toEqual([
       ['m1', 'customer', 1615478585000, undefined],
@@ -209,7 +241,15 @@ describe('role inference and other kinds', () => {
     );
     const c = await collect(readTableEvents(p, 'csv'));
     const evs = c.items.map((i) => i.raw);
-    expect(evs.map((e) => e.kind)).toEqual(['assignment', 'assignment', 'close', 'rating', 'ticket', 'order', 'presence']);
+    expect(evs.map((e) => e.kind)).toEqual([
+      'assignment',
+      'assignment',
+      'close',
+      'rating',
+      'ticket',
+      'order',
+      'presence',
+    ]);
     expect(evs[1]).toMatchObject({ transfer: true, account: 'a2' });
     expect(evs[3]).toMatchObject({ score: 4 });
     expect(evs[4]).toMatchObject({ ticketId: 'T9', status: 'resolved' });
@@ -227,7 +267,15 @@ describe('XLSX', () => {
     ws.addRow(['客服会话导出']);
     ws.addRow(['会话ID', '发送时间', '发送方', '客服账号', '客户ID', '消息内容', '满意度']);
     ws.addRow(['S1', new Date(Date.UTC(2025, 10, 5, 14, 30)), '客户', null, 'u1', '在吗', null]);
-    ws.addRow(['S1', '2025-11-05 14:31:00', '客服', 'zhangsan', 'u1', { richText: [{ text: '您好' }, { text: '！' }] }, 9]);
+    ws.addRow([
+      'S1',
+      '2025-11-05 14:31:00',
+      '客服',
+      'zhangsan',
+      'u1',
+      { richText: [{ text: '您好' }, { text: '！' }] },
+      9,
+    ]);
     ws.addRow(['S1', 45966.6, '客服', 'zhangsan', 'u1', 'serial date', null]);
     ws.addRow([]);
     ws.addRow(['S1', 'soon', '客户', null, 'u1', 'bad date', null]);
@@ -238,7 +286,11 @@ describe('XLSX', () => {
     const c = await collect(readTableEvents(p, 'xlsx'));
     expect(c.items.map((i) => i.line)).toEqual([3, 4, 4, 5]);
     expect(c.items[0]!.raw).toMatchObject({ ts: SH(2025, 11, 5, 14, 30), role: 'customer', text: '在吗' });
-    expect(c.items[1]!.raw).toMatchObject({ ts: SH(2025, 11, 5, 14, 31), account: 'zhangsan', text: '您好！' });
+    expect(c.items[1]!.raw).toMatchObject({
+      ts: SH(2025, 11, 5, 14, 31),
+      account: 'zhangsan',
+      text: '您好！',
+    });
     expect(c.items[2]!.raw).toMatchObject({ kind: 'rating', score: 9, scale: '10' });
     expect(c.items[3]!.raw.ts).toBe(SH(2025, 11, 5, 14, 24));
     expect(c.rejects.map((r) => r.line)).toEqual([7]);
@@ -260,7 +312,8 @@ describe('mapRow and helpers', () => {
 
   it('rejects a bad timestamp naming the field and the value', () => {
     expect(mapRow(['abc', '客户', 'x'], ctx)).toEqual({
-      reject: 'ts (column "时间"): expected a date like "2025-11-05 14:30:00", an ISO time or epoch seconds/ms, got "abc"',
+      reject:
+        'ts (column "时间"): expected a date like "2025-11-05 14:30:00", an ISO time or epoch seconds/ms, got "abc"',
     });
   });
 

@@ -3,7 +3,7 @@
  * says so. Columns are found through the header dictionary; values are normalised here (timestamps to
  * epoch ms in the import timezone, role words to roles) and the ingest validates the result.
  *
- * Decisions (see also README.md beside this file):
+ * Decisions (see also ../README.md):
  * - Without an id column the id is a hash of (kind, channel, conversationId, customer, ts, role,
  *   account, text, …): importing the same file twice gives the same ids, and two rows identical in all
  *   of these are one message (an export overlap), stored once.
@@ -20,7 +20,15 @@ import { wallToUtc } from '../../model/time.ts';
 import { openInput } from '../shared/input.ts';
 import { type Cell, cellText, readCsvTable, readXlsxTable, type TableBlock } from '../shared/table.ts';
 import { parseTime } from '../shared/time.ts';
-import { clip, DEFAULT_BATCH_SIZE, DEFAULT_TIMEZONE, quote, type ReadBatch, type ReadOptions } from '../types.ts';
+import {
+  clip,
+  checkOptions,
+  DEFAULT_BATCH_SIZE,
+  DEFAULT_TIMEZONE,
+  quote,
+  type ReadBatch,
+  type ReadOptions,
+} from '../types.ts';
 import { type ColumnBinding, type ColumnReport, headerScore, matchColumns } from './columns.ts';
 import {
   BOOLEAN_WORDS,
@@ -100,9 +108,18 @@ export async function inspectColumns(path: string, kind: TableKind): Promise<Col
   }
 }
 
-export async function* readTableEvents(path: string, kind: TableKind, opts: ReadOptions = {}): AsyncGenerator<ReadBatch> {
+export async function* readTableEvents(
+  path: string,
+  kind: TableKind,
+  opts: ReadOptions = {},
+): AsyncGenerator<ReadBatch> {
+  checkOptions(opts);
   const batchSize = Math.max(1, opts.batchSize ?? DEFAULT_BATCH_SIZE);
-  const ctx: RowContext = { timezone: opts.timezone ?? DEFAULT_TIMEZONE, xlsx: kind === 'xlsx', columns: undefined! };
+  const ctx: RowContext = {
+    timezone: opts.timezone ?? DEFAULT_TIMEZONE,
+    xlsx: kind === 'xlsx',
+    columns: undefined!,
+  };
   const blocks = await openTable(path, kind);
   try {
     const { found, last } = await findHeader(blocks, headerScore, 2);
@@ -111,11 +128,20 @@ export async function* readTableEvents(path: string, kind: TableKind, opts: Read
     if (columns.recognised.length === 0) {
       throw new Error(
         `${path}: no column header recognised on line ${found.headerLine} (expected headers such as 时间/timestamp, ` +
-          `发送方/role, 客服/agent, 内容/text); found ${found.header.slice(0, 10).map((h) => quote(h)).join(', ')}`,
+          `发送方/role, 客服/agent, 内容/text); found ${found.header
+            .slice(0, 10)
+            .map((h) => quote(h))
+            .join(', ')}`,
       );
     }
     ctx.columns = columns;
-    let batch: ReadBatch = { items: [], rejects: [], bytesRead: 0, totalBytes: last?.totalBytes ?? 0, columns };
+    let batch: ReadBatch = {
+      items: [],
+      rejects: [],
+      bytesRead: 0,
+      totalBytes: last?.totalBytes ?? 0,
+      columns,
+    };
     const ready: ReadBatch[] = [];
     const full = (): void => {
       if (batch.items.length + batch.rejects.length < batchSize) return;
@@ -174,7 +200,10 @@ type Role = 'customer' | 'agent' | 'bot' | 'system';
  * Map one row to raw canonical events; null for an empty row; a reject reason naming the field when
  * the row cannot be an event.
  */
-export function mapRow(cells: readonly Cell[], ctx: RowContext): { events: Record<string, unknown>[] } | { reject: string } | null {
+export function mapRow(
+  cells: readonly Cell[],
+  ctx: RowContext,
+): { events: Record<string, unknown>[] } | { reject: string } | null {
   const f = ctx.columns.fields;
   if (!cells.some((c) => cellText(c) !== '')) return null;
   const cell = (field: CanonicalField): Cell | undefined => {
@@ -203,7 +232,8 @@ export function mapRow(cells: readonly Cell[], ctx: RowContext): { events: Recor
 
   // Timestamp
   const tsCell = cell('ts');
-  if (!f.ts) return { reject: `ts: missing (no timestamp column; expected a header such as ${examples('ts')})` };
+  if (!f.ts)
+    return { reject: `ts: missing (no timestamp column; expected a header such as ${examples('ts')})` };
   if (cellText(tsCell) === '') return { reject: `ts: missing (column "${f.ts.header}" is empty)` };
   const ts = toEpochMs(tsCell!, ctx);
   if (ts === null) {
@@ -271,7 +301,8 @@ export function mapRow(cells: readonly Cell[], ctx: RowContext): { events: Recor
     }
     case 'assignment':
     case 'transfer': {
-      if (!account) return { reject: `account: missing (an ${kind} row needs the agent, e.g. column 客服/agent)` };
+      if (!account)
+        return { reject: `account: missing (an ${kind} row needs the agent, e.g. column 客服/agent)` };
       const ev: Record<string, unknown> = { kind: 'assignment', ...base, account };
       if (accountName && accountName !== account) ev.accountName = accountName;
       const transfer = kind === 'transfer' ? true : toBool(coded('transfer'));
@@ -291,7 +322,8 @@ export function mapRow(cells: readonly Cell[], ctx: RowContext): { events: Recor
     }
     case 'rating': {
       const rating = ratingOf(cell('rating'), f.rating, str('ratingScale'));
-      if (!rating) return { reject: `rating: missing (a rating row needs a score, e.g. column 满意度/rating)` };
+      if (!rating)
+        return { reject: `rating: missing (a rating row needs a score, e.g. column 满意度/rating)` };
       const ev: Record<string, unknown> = { kind: 'rating', ...base, ...rating };
       const comment = rawText(cell('comment'));
       if (comment) ev.comment = comment;
@@ -310,7 +342,10 @@ export function mapRow(cells: readonly Cell[], ctx: RowContext): { events: Recor
       if (category) ev.category = category;
       if (str('dueTs')) {
         const due = toEpochMs(cell('dueTs')!, ctx);
-        if (due === null) return { reject: `dueTs (column "${f.dueTs!.header}"): expected a date, got ${quote(str('dueTs'))}` };
+        if (due === null)
+          return {
+            reject: `dueTs (column "${f.dueTs!.header}"): expected a date, got ${quote(str('dueTs'))}`,
+          };
         ev.dueTs = due;
       }
       if (account) ev.account = account;
@@ -321,12 +356,18 @@ export function mapRow(cells: readonly Cell[], ctx: RowContext): { events: Recor
     case 'order':
     case 'inquiry': {
       const typeRaw = str('orderType').toLowerCase();
-      const type = kind === 'inquiry' || typeRaw === 'inquiry' || typeRaw === '询盘' || typeRaw === '留资' ? 'inquiry' : 'order';
+      const type =
+        kind === 'inquiry' || typeRaw === 'inquiry' || typeRaw === '询盘' || typeRaw === '留资'
+          ? 'inquiry'
+          : 'order';
       const ev: Record<string, unknown> = { kind: 'order', ...base, type };
       const amountRaw = str('amount');
       if (amountRaw) {
         const amount = Number(amountRaw.replace(/[¥￥$€£,，\s元]/g, ''));
-        if (!Number.isFinite(amount)) return { reject: `amount (column "${f.amount!.header}"): expected a number, got ${quote(amountRaw)}` };
+        if (!Number.isFinite(amount))
+          return {
+            reject: `amount (column "${f.amount!.header}"): expected a number, got ${quote(amountRaw)}`,
+          };
         ev.amount = amount;
       }
       ev.id = idOf([type, amountRaw]);
@@ -334,7 +375,8 @@ export function mapRow(cells: readonly Cell[], ctx: RowContext): { events: Recor
       break;
     }
     case 'presence': {
-      if (!account) return { reject: 'account: missing (a presence row needs the agent, e.g. column 客服/agent)' };
+      if (!account)
+        return { reject: 'account: missing (a presence row needs the agent, e.g. column 客服/agent)' };
       const statusRaw = coded('status');
       const status = PRESENCE_WORDS[statusRaw.toLowerCase()] ?? statusRaw;
       if (!status) return { reject: 'status: missing (a presence row needs column 在线状态/status)' };
@@ -389,13 +431,19 @@ function resolveRowRole(
           reject: `role: cannot infer: sender ${quote(sender)} is neither the agent ${quote(account || accountName)} nor the customer ${quote(customerId)}`,
         };
       }
-      return { reject: `role: cannot infer from sender ${quote(sender)} without an agent or customer column` };
+      return {
+        reject: `role: cannot infer from sender ${quote(sender)} without an agent or customer column`,
+      };
     }
   }
   if (!f.role && !f.sender) {
-    return { reject: 'role: missing (no role column such as 发送方/role, and no sender column to infer it from)' };
+    return {
+      reject: 'role: missing (no role column such as 发送方/role, and no sender column to infer it from)',
+    };
   }
-  return { reject: `role: missing (column "${(f.role ?? f.sender)!.header}" is empty and the role cannot be inferred)` };
+  return {
+    reject: `role: missing (column "${(f.role ?? f.sender)!.header}" is empty and the role cannot be inferred)`,
+  };
 }
 
 /** The role a role cell means: exact words first, then a word inside ("人工客服", "智能机器人"). */
@@ -428,7 +476,10 @@ function ratingOf(
   const coded = binding?.codes && s in binding.codes ? binding.codes[s]! : s;
   const n = Number(coded);
   const score: number | string = coded !== '' && Number.isFinite(n) ? n : coded;
-  const explicit = scaleCell.replace(/分制?$|-?point$/i, '').trim().toLowerCase();
+  const explicit = scaleCell
+    .replace(/分制?$|-?point$/i, '')
+    .trim()
+    .toLowerCase();
   let scale: string | undefined = SCALES.has(explicit) ? explicit : binding?.scale;
   // Without a declared scale, the value itself says which scale it cannot be on.
   if (!scale && typeof score === 'number') scale = score > 10 ? '100' : score > 5 ? '10' : undefined;
@@ -437,7 +488,14 @@ function ratingOf(
 
 function splitList(s: string): string[] {
   if (!s) return [];
-  return [...new Set(s.split(/[,;，；、|\n]+/).map((t) => t.trim()).filter(Boolean))].slice(0, 100);
+  return [
+    ...new Set(
+      s
+        .split(/[,;，；、|\n]+/)
+        .map((t) => t.trim())
+        .filter(Boolean),
+    ),
+  ].slice(0, 100);
 }
 
 function rawText(c: Cell | undefined): string {
@@ -456,7 +514,8 @@ export function toEpochMs(c: Cell, ctx: { timezone: string; xlsx: boolean }): nu
   if (c instanceof Date) return inRange(wallToUtc(c.getTime(), ctx.timezone));
   if (typeof c === 'number') {
     // An XLSX date cell without a date format arrives as an Excel serial day number.
-    if (ctx.xlsx && c > 20000 && c < 80000) return inRange(wallToUtc(Math.round((c - EXCEL_EPOCH) * 86_400_000), ctx.timezone));
+    if (ctx.xlsx && c > 20000 && c < 80000)
+      return inRange(wallToUtc(Math.round((c - EXCEL_EPOCH) * 86_400_000), ctx.timezone));
     return parseTime(c);
   }
   if (typeof c !== 'string') return null;

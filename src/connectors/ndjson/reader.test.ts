@@ -63,7 +63,11 @@ describe('NDJSON reader', () => {
   it('survives deeply nested JSON and invalid UTF-8', async () => {
     const deep = `${'['.repeat(200_000)}${']'.repeat(200_000)}`;
     const deepObj = `${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}`;
-    const bad = Buffer.concat([Buffer.from('{"id":"x","text":"'), Buffer.from([0xff, 0xfe, 0xc3]), Buffer.from('"}\n')]);
+    const bad = Buffer.concat([
+      Buffer.from('{"id":"x","text":"'),
+      Buffer.from([0xff, 0xfe, 0xc3]),
+      Buffer.from('"}\n'),
+    ]);
     const c = await collect(readNdjson(file(Buffer.concat([Buffer.from(`${deep}\n${deepObj}\n`), bad]))));
     expect(c.rejects[0]!.line).toBe(1);
     // The deep object either parses or is rejected, never crashes the reader.
@@ -72,7 +76,9 @@ describe('NDJSON reader', () => {
   });
 
   it('throws, naming the file, when it is unreadable', async () => {
-    await expect(collect(readNdjson(join(tmp.dir, 'missing.ndjson')))).rejects.toThrow(/missing\.ndjson: file not found/);
+    await expect(collect(readNdjson(join(tmp.dir, 'missing.ndjson')))).rejects.toThrow(
+      /missing\.ndjson: file not found/,
+    );
     await expect(collect(readNdjson(tmp.dir))).rejects.toThrow(/is a directory/);
     await expect(collect(readNdjson(file('')))).rejects.toThrow(/file is empty/);
     await expect(collect(readNdjson(file('\uFEFF \n\n')))).rejects.toThrow(/file is empty/);
@@ -84,7 +90,15 @@ describe('NDJSON reader', () => {
     const lines: string[] = [];
     for (let i = 0; i < N; i++) {
       lines.push(
-        JSON.stringify({ kind: 'message', id: `m${i}`, ts: 1762324200000 + i, channel: 'wecom', role: 'customer', customer: { id: `u${i >> 4}` }, text: '在吗 hello' }),
+        JSON.stringify({
+          kind: 'message',
+          id: `m${i}`,
+          ts: 1762324200000 + i,
+          channel: 'wecom',
+          role: 'customer',
+          customer: { id: `u${i >> 4}` },
+          text: '在吗 hello',
+        }),
       );
     }
     const p = file(`${lines.join('\n')}\n`);
@@ -96,7 +110,9 @@ describe('NDJSON reader', () => {
     for await (const b of readNdjson(p)) count += b.items.length;
     const ms = performance.now() - t0;
     expect(count).toBe(N);
-    console.log(`ndjson: ${Math.round((N / ms) * 1000)} lines/s (bare JSON.parse: ${Math.round((N / bare) * 1000)} lines/s)`);
+    console.log(
+      `ndjson: ${Math.round((N / ms) * 1000)} lines/s (bare JSON.parse: ${Math.round((N / bare) * 1000)} lines/s)`,
+    );
     // Absolute rates depend on the machine; the reader must not add much over JSON.parse itself.
     expect(ms).toBeLessThan(bare * 3 + 500);
   });

@@ -14,9 +14,10 @@
 import { parseTime, parseTwitterDate } from '../shared/time.ts';
 import { assertHasContent, binaryReason, openInput, sniffEncoding } from '../shared/input.ts';
 import { MAX_LINE_CHARS, readLineBlocks } from '../shared/lines.ts';
-import { clip, DEFAULT_BATCH_SIZE, type ReadBatch, type ReadOptions } from '../types.ts';
+import { clip, checkOptions, DEFAULT_BATCH_SIZE, type ReadBatch, type ReadOptions } from '../types.ts';
 
 export async function* readNdjson(path: string, opts: ReadOptions = {}): AsyncGenerator<ReadBatch> {
+  checkOptions(opts);
   const batchSize = Math.max(1, opts.batchSize ?? DEFAULT_BATCH_SIZE);
   const tz = opts.timezone;
   const opened = await openInput(path);
@@ -34,13 +35,22 @@ export async function* readNdjson(path: string, opts: ReadOptions = {}): AsyncGe
       const text = lines[i];
       const line = firstLine + i;
       if (text === null) {
-        batch.rejects.push({ file: path, line, reason: `line exceeds the size limit of ${MAX_LINE_CHARS} characters` });
+        batch.rejects.push({
+          file: path,
+          line,
+          reason: `line exceeds the size limit of ${MAX_LINE_CHARS} characters`,
+        });
       } else if (text.length > 0 && !isBlank(text)) {
         let value: unknown;
         try {
           value = JSON.parse(text);
         } catch (err) {
-          batch.rejects.push({ file: path, line, reason: `invalid JSON: ${(err as Error).message}`, raw: clip(text) });
+          batch.rejects.push({
+            file: path,
+            line,
+            reason: `invalid JSON: ${(err as Error).message}`,
+            raw: clip(text),
+          });
           continue;
         }
         if (typeof value !== 'object' || value === null || Array.isArray(value)) {

@@ -51,7 +51,11 @@ describe('readRoster', () => {
       name: '李四',
       employeeNo: 'E002',
       group: '售后组',
-      accounts: [{ account: 'lisi' }, { platform: 'twitter', account: 'Delta *AST' }, { platform: 'feishu', account: 'ou_456' }],
+      accounts: [
+        { account: 'lisi' },
+        { platform: 'twitter', account: 'Delta *AST' },
+        { platform: 'feishu', account: 'ou_456' },
+      ],
     },
     { name: '王五', accounts: [{ account: 'wangwu' }, { account: 'ww2' }] },
   ];
@@ -60,12 +64,20 @@ describe('readRoster', () => {
     const path = join(OWN_FIXTURES, 'roster.csv');
     const r = await readRoster(path);
     expect(r.rows).toEqual(expected);
-    expect(r.rejects).toEqual([{ file: path, line: 4, reason: 'name (column "姓名"): missing', raw: ',E003,售后组,nobody,,' }]);
+    expect(r.rejects).toEqual([
+      { file: path, line: 4, reason: 'name (column "姓名"): missing', raw: ',E003,售后组,nobody,,' },
+    ]);
   });
 
   it('reads a GBK roster with English headers', async () => {
     const p = join(tmp.dir, 'roster-gbk.csv');
-    writeFileSync(p, iconv.encode('name,employee_no,team,accounts\n赵六,E9,夜班,"wecom:zhaoliu,twitter:Delta -Becky"\n', 'gbk'));
+    writeFileSync(
+      p,
+      iconv.encode(
+        'name,employee_no,team,accounts\n赵六,E9,夜班,"wecom:zhaoliu,twitter:Delta -Becky"\n',
+        'gbk',
+      ),
+    );
     const r = await readRoster(p);
     expect(r.rows).toEqual([
       {

@@ -23,11 +23,57 @@ export interface RosterRow {
 type RosterField = 'name' | 'employeeNo' | 'group' | 'accounts';
 
 export const ROSTER_FIELDS: Readonly<Record<RosterField, readonly string[]>> = {
-  name: ['姓名', '名字', '客服姓名', '员工姓名', '真实姓名', 'name', 'full_name', 'agent_name', 'staff_name', 'employee_name'],
-  employeeNo: ['工号', '工号ID', '员工编号', '员工号', '工号编号', 'employee_no', 'employee_id', 'employee_number', 'staff_no',
-    'emp_no', 'job_number'],
-  group: ['组', '分组', '客服组', '小组', '班组', '技能组', '部门', '团队', 'group', 'team', 'department', 'dept', 'skill_group'],
-  accounts: ['账号', '帐号', '平台账号', '账号列表', '客服账号', 'accounts', 'account', 'platform_accounts', 'aliases'],
+  name: [
+    '姓名',
+    '名字',
+    '客服姓名',
+    '员工姓名',
+    '真实姓名',
+    'name',
+    'full_name',
+    'agent_name',
+    'staff_name',
+    'employee_name',
+  ],
+  employeeNo: [
+    '工号',
+    '工号ID',
+    '员工编号',
+    '员工号',
+    '工号编号',
+    'employee_no',
+    'employee_id',
+    'employee_number',
+    'staff_no',
+    'emp_no',
+    'job_number',
+  ],
+  group: [
+    '组',
+    '分组',
+    '客服组',
+    '小组',
+    '班组',
+    '技能组',
+    '部门',
+    '团队',
+    'group',
+    'team',
+    'department',
+    'dept',
+    'skill_group',
+  ],
+  accounts: [
+    '账号',
+    '帐号',
+    '平台账号',
+    '账号列表',
+    '客服账号',
+    'accounts',
+    'account',
+    'platform_accounts',
+    'aliases',
+  ],
 };
 
 /** Platform names as people write them → the short id used on events. */
@@ -98,7 +144,10 @@ export function normalisePlatform(p: string): string {
 }
 
 /** Split an accounts cell into accounts, each optionally "platform:account". */
-export function parseAccounts(cell: string, defaultPlatform?: string): { platform?: string; account: string }[] {
+export function parseAccounts(
+  cell: string,
+  defaultPlatform?: string,
+): { platform?: string; account: string }[] {
   const out: { platform?: string; account: string }[] = [];
   for (const part of cell.split(/[;,、|\n\r；，]+/)) {
     const s = part.trim();
@@ -155,7 +204,12 @@ export async function readRoster(path: string): Promise<{ rows: RosterRow[]; rej
         if (cells.every((c) => c === '')) continue;
         const name = cells[cols.name!] ?? '';
         if (name === '') {
-          rejects.push({ file: path, line: row.line, reason: `name (column "${found.header[cols.name!]}"): missing`, raw: clip(cells.join(',')) });
+          rejects.push({
+            file: path,
+            line: row.line,
+            reason: `name (column "${found.header[cols.name!]}"): missing`,
+            raw: clip(cells.join(',')),
+          });
           continue;
         }
         const r: RosterRow = { name, accounts: [] };

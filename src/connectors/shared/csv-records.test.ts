@@ -3,12 +3,17 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type CsvRecord, CsvRecordParser, sniffDelimiter } from './csv-records.ts';
 
-function parseLines(text: string, opts: Partial<{ maxRecordChars: number; maxRecordLines: number; delimiter: string }> = {}) {
+function parseLines(
+  text: string,
+  opts: Partial<{ maxRecordChars: number; maxRecordLines: number; delimiter: string }> = {},
+) {
   const p = new CsvRecordParser({ delimiter: ',', maxRecordChars: 1_000_000, maxRecordLines: 2000, ...opts });
   const out: CsvRecord[] = [];
   const lines = text.split('\n');
   if (lines.at(-1) === '') lines.pop();
-  lines.forEach((l, i) => p.push(l, i + 1, out));
+  lines.forEach((l, i) => {
+    p.push(l, i + 1, out);
+  });
   p.end(out);
   return out;
 }
@@ -49,8 +54,13 @@ describe('CsvRecordParser', () => {
       { line: 2, fields: ['2', 'b'] },
       { line: 3, fields: ['3', 'c'] },
     ]);
-    const many = parseLines(`1,"open\n${Array.from({ length: 10 }, (_, i) => `${i + 2},x`).join('\n')}\n`, { maxRecordLines: 3 });
-    expect(many[0]).toEqual({ line: 1, error: 'malformed row: a quoted field opened on line 1 does not close' });
+    const many = parseLines(`1,"open\n${Array.from({ length: 10 }, (_, i) => `${i + 2},x`).join('\n')}\n`, {
+      maxRecordLines: 3,
+    });
+    expect(many[0]).toEqual({
+      line: 1,
+      error: 'malformed row: a quoted field opened on line 1 does not close',
+    });
     expect(many.slice(1).map((r) => r.line)).toEqual([2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
   });
 
@@ -82,7 +92,11 @@ describe('CsvRecordParser', () => {
         const nl = crlf ? '\r\n' : '\n';
         const text = kept.map((r) => r.join(',')).join(nl) + nl;
         const ours = parseLines(text).map((r) => ('fields' in r ? r.fields : r.error));
-        const theirs = parse(text, { relax_column_count: true, skip_empty_lines: true, record_delimiter: ['\r\n', '\n'] });
+        const theirs = parse(text, {
+          relax_column_count: true,
+          skip_empty_lines: true,
+          record_delimiter: ['\r\n', '\n'],
+        });
         expect(ours).toEqual(theirs);
       }),
       { numRuns: 300 },
@@ -91,13 +105,18 @@ describe('CsvRecordParser', () => {
 
   it('never throws on arbitrary lines', () => {
     fc.assert(
-      fc.property(fc.array(fc.oneof(fc.string({ maxLength: 40 }), fc.constant(null)), { maxLength: 30 }), (lines) => {
-        const p = new CsvRecordParser({ delimiter: ',', maxRecordChars: 100, maxRecordLines: 4 });
-        const out: CsvRecord[] = [];
-        lines.forEach((l, i) => p.push(l === null ? null : l.replace(/\n/g, ''), i + 1, out));
-        p.end(out);
-        for (const r of out) expect(r.line).toBeGreaterThanOrEqual(1);
-      }),
+      fc.property(
+        fc.array(fc.oneof(fc.string({ maxLength: 40 }), fc.constant(null)), { maxLength: 30 }),
+        (lines) => {
+          const p = new CsvRecordParser({ delimiter: ',', maxRecordChars: 100, maxRecordLines: 4 });
+          const out: CsvRecord[] = [];
+          lines.forEach((l, i) => {
+            p.push(l === null ? null : l.replace(/\n/g, ''), i + 1, out);
+          });
+          p.end(out);
+          for (const r of out) expect(r.line).toBeGreaterThanOrEqual(1);
+        },
+      ),
       { numRuns: 500 },
     );
   });

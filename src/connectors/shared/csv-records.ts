@@ -43,7 +43,11 @@ export class CsvRecordParser {
 
   /** Flush at end of input. */
   end(out: CsvRecord[]): void {
-    while (this.open) this.replay(this.recoverUnclosed(out, `a quoted field opened on line ${this.startLine} never closes`), out);
+    while (this.open)
+      this.replay(
+        this.recoverUnclosed(out, `a quoted field opened on line ${this.startLine} never closes`),
+        out,
+      );
   }
 
   // Iterative, not recursive: a hostile file can make recovery cascade over thousands of lines.
@@ -61,10 +65,17 @@ export class CsvRecordParser {
   }
 
   /** Returns lines to parse again when a broken record was given up. */
-  private pushOne(text: string | null, line: number, out: CsvRecord[]): { line: number; text: string }[] | null {
+  private pushOne(
+    text: string | null,
+    line: number,
+    out: CsvRecord[],
+  ): { line: number; text: string }[] | null {
     if (text === null) {
       if (this.open) {
-        out.push({ line: this.startLine, error: `row starting on line ${this.startLine} exceeds the size limit` });
+        out.push({
+          line: this.startLine,
+          error: `row starting on line ${this.startLine} exceeds the size limit`,
+        });
         this.reset();
       } else {
         out.push({ line, error: `line ${line} exceeds the size limit of ${this.maxChars} characters` });
@@ -181,7 +192,10 @@ export class CsvRecordParser {
  * from Excel in some locales use ";" and "Unicode text" exports use tabs.
  */
 export function sniffDelimiter(sample: string, preferTab = false): string {
-  const lines = sample.split('\n', 21).slice(0, 20).filter((l) => l.trim().length > 0);
+  const lines = sample
+    .split('\n', 21)
+    .slice(0, 20)
+    .filter((l) => l.trim().length > 0);
   const candidates = preferTab ? ['\t', ',', ';', '|'] : [',', '\t', ';', '|'];
   let best = candidates[0]!;
   let bestScore = 0;

@@ -48,7 +48,10 @@ export async function* readLineBlocks(path: string, opts: ReadLinesOptions): Asy
   const max = opts.maxLineChars ?? MAX_LINE_CHARS;
   const keepCR = opts.keepCR ?? false;
   const decoder = createDecoder(opts.encoding);
-  const stream = createReadStream(path, { start: opts.skipBytes ?? 0, highWaterMark: opts.chunkBytes ?? 1 << 20 });
+  const stream = createReadStream(path, {
+    start: opts.skipBytes ?? 0,
+    highWaterMark: opts.chunkBytes ?? 1 << 20,
+  });
   let bytesRead = opts.skipBytes ?? 0;
   let carry = '';
   let skipping = false;
@@ -65,7 +68,13 @@ export async function* readLineBlocks(path: string, opts: ReadLinesOptions): Asy
       } else {
         const line = carry.length > 0 ? carry + text.slice(start, nl) : text.slice(start, nl);
         carry = '';
-        lines.push(line.length > max ? null : keepCR || line.charCodeAt(line.length - 1) !== 13 ? line : line.slice(0, -1));
+        lines.push(
+          line.length > max
+            ? null
+            : keepCR || line.charCodeAt(line.length - 1) !== 13
+              ? line
+              : line.slice(0, -1),
+        );
       }
       lineNo++;
       start = nl + 1;

@@ -6,12 +6,12 @@ import { createReadStream } from 'node:fs';
 import { extname } from 'node:path';
 import { PassThrough } from 'node:stream';
 import ExcelJS from 'exceljs';
-import { CsvRecordParser, sniffDelimiter } from './csv-records.ts';
+import { type CsvRecord, CsvRecordParser, sniffDelimiter } from './csv-records.ts';
 import { assertHasContent, binaryReason, type OpenedInput, sniffEncoding } from './input.ts';
 import { createDecoder, MAX_LINE_CHARS, readLineBlocks } from './lines.ts';
 import { checkZip } from './zip-check.ts';
 
-/** A cell as read: CSV gives strings; XLSX also numbers, booleans and dates (wall-clock, see cellDate). */
+/** A cell as read: CSV gives strings; XLSX also numbers, booleans and Dates (wall-clock times as UTC). */
 export type Cell = string | number | boolean | Date | null;
 
 export type TableRow = { line: number; cells: Cell[] } | { line: number; error: string };
@@ -24,8 +24,11 @@ export interface TableBlock {
 
 export const MAX_RECORD_LINES = 2000;
 
-/** CSV rows; throws (naming the file) when the file is not text. */
-export async function* readCsvTable(opened: OpenedInput): AsyncGenerator<TableBlock> {
+/** CSV rows; throws (naming the file) when the file is not text. The delimiter is sniffed unless given. */
+export async function* readCsvTable(
+  opened: OpenedInput,
+  opts: { delimiter?: string } = {},
+): AsyncGenerator<TableBlock> {
   const sniffed = sniffEncoding(opened.head, opened.size <= opened.head.length);
   const why = binaryReason(opened.head, sniffed);
   if (why) throw new Error(`${opened.path}: ${why}`);
@@ -33,26 +36,30 @@ export async function* readCsvTable(opened: OpenedInput): AsyncGenerator<TableBl
   const dec = createDecoder(sniffed.encoding);
   const sample = dec.write(opened.head.subarray(sniffed.bomLength));
   const ext = extname(opened.path).toLowerCase();
-  const delimiter = sniffDelimiter(sample, ext === '.tsv' || ext === '.tab' || sniffed.encoding.startsWith('utf16'));
-  const parser = new CsvRecordParser({ delimiter, maxRecordChars: MAX_LINE_CHARS, maxRecordLines: MAX_RECORD_LINES });
+  const delimiter =
+    opts.delimiter ??
+    sniffDelimiter(sample, ext === '.tsv' || ext === '.tab' || sniffed.encoding.startsWith('utf16'));
+  const parser = new CsvRecordParser({
+    delimiter,
+    maxRecordChars: MAX_LINE_CHARS,
+    maxRecordLines: MAX_RECORD_LINES,
+  });
   const blocks = readLineBlocks(opened.path, {
     encoding: sniffed.encoding,
     skipBytes: sniffed.bomLength,
     keepCR: true,
   });
   for await (const block of blocks) {
-    const records: ReturnType<typeof toRows> = [];
-    const out: Parameters<CsvRecordParser['push']>[2] = [];
+    const out: CsvRecord[] = [];
     for (let i = 0; i < block.lines.length; i++) parser.push(block.lines[i]!, block.firstLine + i, out);
-    records.push(...toRows(out));
-    if (records.length > 0) yield { rows: records, bytesRead: block.bytesRead, totalBytes: opened.size };
+    if (out.length > 0) yield { rows: toRows(out), bytesRead: block.bytesRead, totalBytes: opened.size };
   }
-  const out: Parameters<CsvRecordParser['push']>[2] = [];
+  const out: CsvRecord[] = [];
   parser.end(out);
   if (out.length > 0) yield { rows: toRows(out), bytesRead: opened.size, totalBytes: opened.size };
 }
 
-function toRows(records: Parameters<CsvRecordParser['push']>[2]): TableRow[] {
+function toRows(records: CsvRecord[]): TableRow[] {
   return records.map((r) => ('error' in r ? r : { line: r.line, cells: r.fields }));
 }
 
@@ -117,7 +124,8 @@ function xlsxCell(v: unknown): Cell {
   if (v instanceof Date) return Number.isNaN(v.getTime()) ? null : v;
   if (typeof v === 'object') {
     const o = v as Record<string, unknown>;
-    if (Array.isArray(o.richText)) return o.richText.map((p) => String((p as { text?: unknown })?.text ?? '')).join('');
+    if (Array.isArray(o.richText))
+      return o.richText.map((p) => String((p as { text?: unknown })?.text ?? '')).join('');
     if ('result' in o) return xlsxCell(o.result);
     if ('text' in o) return xlsxCell(o.text);
     if ('error' in o) return null;
@@ -129,6 +137,10 @@ function xlsxCell(v: unknown): Cell {
 export function cellText(c: Cell | undefined): string {
   if (c === null || c === undefined) return '';
   if (typeof c === 'string') return c.trim();
-  if (c instanceof Date) return c.toISOString().replace('T', ' ').replace(/\.000Z$|Z$/, '');
+  if (c instanceof Date)
+    return c
+      .toISOString()
+      .replace('T', ' ')
+      .replace(/\.000Z$|Z$/, '');
   return String(c);
 }

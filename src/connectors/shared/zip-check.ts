@@ -79,8 +79,10 @@ async function readDirectory(fh: Awaited<ReturnType<typeof open>>, size: number)
   }
   for (const e of entries) {
     const lfh = await readAt(fh, e.localOffset, 30);
-    if (lfh.length < 30 || lfh.readUInt32LE(0) !== LFH_SIG) throw new Error(`corrupt zip entry ${JSON.stringify(e.name)}`);
-    (e as Entry & { dataOffset: number }).dataOffset = e.localOffset + 30 + lfh.readUInt16LE(26) + lfh.readUInt16LE(28);
+    if (lfh.length < 30 || lfh.readUInt32LE(0) !== LFH_SIG)
+      throw new Error(`corrupt zip entry ${JSON.stringify(e.name)}`);
+    (e as Entry & { dataOffset: number }).dataOffset =
+      e.localOffset + 30 + lfh.readUInt16LE(26) + lfh.readUInt16LE(28);
   }
   return entries;
 }
@@ -89,8 +91,10 @@ async function checkEntry(path: string, e: Entry, size: number): Promise<void> {
   const start = (e as Entry & { dataOffset: number }).dataOffset;
   const name = JSON.stringify(e.name);
   if (e.name.endsWith('/') && e.size === 0) return;
-  if (start + e.compressedSize > size) throw new Error(`truncated zip (entry ${name} runs past the end of the file)`);
-  if (e.method !== 0 && e.method !== 8) throw new Error(`unsupported compression method ${e.method} in entry ${name}`);
+  if (start + e.compressedSize > size)
+    throw new Error(`truncated zip (entry ${name} runs past the end of the file)`);
+  if (e.method !== 0 && e.method !== 8)
+    throw new Error(`unsupported compression method ${e.method} in entry ${name}`);
   if (e.compressedSize === 0) {
     if (e.size !== 0) throw new Error(`corrupt zip entry ${name} (no data)`);
     return;
@@ -115,5 +119,6 @@ async function checkEntry(path: string, e: Entry, size: number): Promise<void> {
   } finally {
     src.destroy();
   }
-  if (n !== e.size || crc >>> 0 !== e.crc >>> 0) throw new Error(`corrupt zip entry ${name} (checksum mismatch)`);
+  if (n !== e.size || crc >>> 0 !== e.crc >>> 0)
+    throw new Error(`corrupt zip entry ${name} (checksum mismatch)`);
 }

@@ -74,7 +74,14 @@ describe('twcs reader on a hand-written file', () => {
   it('builds threads, brands, customers and agents', async () => {
     const r = await readTwcsFile(SMALL);
     const byId = new Map(r.items.map((i) => [(i.raw as Msg).id, i.raw as Msg]));
-    expect(r.stats).toMatchObject({ rows: 14, messages: 9, threads: 3, skippedThreads: 1, skippedMessages: 1, rejectedRows: 4 });
+    expect(r.stats).toMatchObject({
+      rows: 14,
+      messages: 9,
+      threads: 3,
+      skippedThreads: 1,
+      skippedMessages: 1,
+      rejectedRows: 4,
+    });
 
     // Thread rooted at 11: the brand is the author of the first brand tweet; ids "11.0" → "11".
     expect(byId.get('10')).toMatchObject({
@@ -87,18 +94,39 @@ describe('twcs reader on a hand-written file', () => {
       customer: { id: '900' },
       ts: Date.UTC(2017, 9, 31, 22, 10, 47),
     });
-    expect(byId.get('11')).toMatchObject({ role: 'customer', channel: 'AcmeCare', conversationId: '11', customer: { id: '900' } });
+    expect(byId.get('11')).toMatchObject({
+      role: 'customer',
+      channel: 'AcmeCare',
+      conversationId: '11',
+      customer: { id: '900' },
+    });
     // A bare \r\r inside an unquoted field is data, not a row break.
     expect(byId.get('12')).toMatchObject({ text: '@AcmeCare done\r\rthanks', conversationId: '11' });
-    expect(byId.get('13')).toMatchObject({ account: 'AcmeCare -Becky', text: '@900 Got it, we will check -Becky https://t.co/abc' });
+    expect(byId.get('13')).toMatchObject({
+      account: 'AcmeCare -Becky',
+      text: '@900 Got it, we will check -Becky https://t.co/abc',
+    });
 
     // No brand tweet: the first @mention of a known brand in the root (case-insensitive).
-    expect(byId.get('20')).toMatchObject({ channel: 'AcmeCare', conversationId: '20', role: 'customer', customer: { id: '901' } });
+    expect(byId.get('20')).toMatchObject({
+      channel: 'AcmeCare',
+      conversationId: '20',
+      role: 'customer',
+      customer: { id: '901' },
+    });
     expect(byId.get('21')).toMatchObject({ channel: 'AcmeCare', conversationId: '20' });
 
     // Brand-to-brand: AcmeCare writing inbound into OtherBrand's thread is a customer there.
-    expect(byId.get('40')).toMatchObject({ channel: 'OtherBrand', account: 'OtherBrand *AST', customer: { id: '903' } });
-    expect(byId.get('42')).toMatchObject({ channel: 'OtherBrand', role: 'customer', customer: { id: 'AcmeCare' } });
+    expect(byId.get('40')).toMatchObject({
+      channel: 'OtherBrand',
+      account: 'OtherBrand *AST',
+      customer: { id: '903' },
+    });
+    expect(byId.get('42')).toMatchObject({
+      channel: 'OtherBrand',
+      role: 'customer',
+      customer: { id: 'AcmeCare' },
+    });
     expect(byId.get('42')!.account).toBeUndefined();
 
     expect(byId.has('30')).toBe(false);
@@ -135,7 +163,11 @@ describe('twcs reader on a hand-written file', () => {
       text: '@x hi',
       parent,
     });
-    const r = buildThreads('cycle.csv', [t('1', '2', true, '5'), t('2', '3', false, 'Brand'), t('3', '1', true, '5')]);
+    const r = buildThreads('cycle.csv', [
+      t('1', '2', true, '5'),
+      t('2', '3', false, 'Brand'),
+      t('3', '1', true, '5'),
+    ]);
     expect(r.stats.threads).toBe(1);
     expect(new Set(r.items.map((i) => i.raw.conversationId)).size).toBe(1);
   });
@@ -144,7 +176,14 @@ describe('twcs reader on a hand-written file', () => {
 describe.skipIf(!TWCS)('twcs reader on shared/fixtures/twcs', () => {
   it('kaggle_sample.csv: 93 messages in 27 threads of 13 brands', async () => {
     const r = await readTwcsFile(join(TWCS!, 'kaggle_sample.csv'));
-    expect(r.stats).toMatchObject({ rows: 93, messages: 93, threads: 27, skippedThreads: 0, rejectedRows: 0, brands: 13 });
+    expect(r.stats).toMatchObject({
+      rows: 93,
+      messages: 93,
+      threads: 27,
+      skippedThreads: 0,
+      rejectedRows: 0,
+      brands: 13,
+    });
     const byId = new Map(r.items.map((i) => [(i.raw as Msg).id, i.raw as Msg]));
     // 119238 (ChaseSupport, "^RR") answers 119239, the root, by customer 105835.
     expect(byId.get('119238')).toMatchObject({
@@ -155,9 +194,17 @@ describe.skipIf(!TWCS)('twcs reader on shared/fixtures/twcs', () => {
       customer: { id: '105835' },
       ts: Date.UTC(2017, 9, 11, 13, 25, 49),
     });
-    expect(byId.get('119239')).toMatchObject({ role: 'customer', channel: 'ChaseSupport', customer: { id: '105835' } });
+    expect(byId.get('119239')).toMatchObject({
+      role: 'customer',
+      channel: 'ChaseSupport',
+      customer: { id: '105835' },
+    });
     // VirginTrains thread: 119243 → 119241 → 119240 → 119242 → 119246, the earliest tweet in the file.
-    expect(byId.get('119243')).toMatchObject({ channel: 'VirginTrains', account: 'VirginTrains ^MM', conversationId: '119246' });
+    expect(byId.get('119243')).toMatchObject({
+      channel: 'VirginTrains',
+      account: 'VirginTrains ^MM',
+      conversationId: '119246',
+    });
     expect(byId.get('119240')).toMatchObject({ conversationId: '119246', account: 'VirginTrains' });
     expect(byId.get('119335')).toMatchObject({ channel: 'Tesco', account: 'Tesco -Lee' });
     expect(byId.get('119248')).toMatchObject({ channel: 'AppleSupport', account: 'AppleSupport' });
@@ -166,7 +213,14 @@ describe.skipIf(!TWCS)('twcs reader on shared/fixtures/twcs', () => {
 
   it('monalisapatra26 first 5000: contiguous threads, tweet 3399 intact', async () => {
     const r = await readTwcsFile(join(TWCS!, 'monalisapatra26_twcs_first5000.csv'));
-    expect(r.stats).toMatchObject({ rows: 5000, messages: 5000, threads: 1312, skippedThreads: 0, rejectedRows: 0, brands: 76 });
+    expect(r.stats).toMatchObject({
+      rows: 5000,
+      messages: 5000,
+      threads: 1312,
+      skippedThreads: 0,
+      rejectedRows: 0,
+      brands: 76,
+    });
     const t3399 = r.items.find((i) => (i.raw as Msg).id === '3399')!;
     expect(t3399.line).toBe(2589);
     expect(t3399.raw).toMatchObject({

@@ -3,7 +3,7 @@
  * says. The whole file is read before anything is emitted, because a thread's brand and customer
  * depend on tweets anywhere in the file.
  *
- * Decisions (README.md beside this file has the longer form):
+ * Decisions (../README.md has the longer form):
  * - Thread root: follow in_response_to_tweet_id while the parent is in the file; a gap (the parent
  *   was not sampled) starts a new thread. conversationId = root tweet id.
  * - "First" tweet of a thread = earliest created_at, ties by tweet id.
@@ -22,7 +22,7 @@ import type { Reject } from '../../model/events.ts';
 import { parseTime } from '../shared/time.ts';
 import { openInput } from '../shared/input.ts';
 import { cellText, readCsvTable } from '../shared/table.ts';
-import { clip, DEFAULT_BATCH_SIZE, quote, type ReadBatch, type ReadOptions } from '../types.ts';
+import { clip, checkOptions, DEFAULT_BATCH_SIZE, quote, type ReadBatch, type ReadOptions } from '../types.ts';
 import { agentAccount } from './signature.ts';
 
 export const TWCS_COLUMNS = [
@@ -106,7 +106,8 @@ export async function readTwcsFile(path: string): Promise<TwcsResult> {
   let col: Record<string, number> | null = null;
   let rows = 0;
   const seen = new Map<string, number>();
-  for await (const block of readCsvTable(opened)) {
+  // Always a comma: tweets are full of commas, tabs and semicolons that could fool a sniffer.
+  for await (const block of readCsvTable(opened, { delimiter: ',' })) {
     for (const row of block.rows) {
       if ('error' in row) {
         if (col) rows++;
@@ -145,7 +146,12 @@ export async function readTwcsFile(path: string): Promise<TwcsResult> {
       }
       const prev = seen.get(r.id);
       if (prev !== undefined) {
-        rejects.push({ file: path, line: row.line, reason: `tweet_id: duplicate of the tweet on line ${prev}`, raw: clip(raw.join(',')) });
+        rejects.push({
+          file: path,
+          line: row.line,
+          reason: `tweet_id: duplicate of the tweet on line ${prev}`,
+          raw: clip(raw.join(',')),
+        });
         continue;
       }
       seen.set(r.id, row.line);
@@ -167,7 +173,8 @@ export async function readTwcsFile(path: string): Promise<TwcsResult> {
 function parseTweet(get: (name: string) => string, line: number): TwcsTweet | { reason: string } {
   const idRaw = get('tweet_id');
   const id = normaliseTweetId(idRaw);
-  if (id === null) return { reason: `tweet_id: expected a tweet id like "119237" or "3.0", got ${quote(idRaw)}` };
+  if (id === null)
+    return { reason: `tweet_id: expected a tweet id like "119237" or "3.0", got ${quote(idRaw)}` };
   const author = get('author_id').trim();
   if (author === '') return { reason: 'author_id: missing' };
   const inboundRaw = get('inbound');
@@ -176,7 +183,9 @@ function parseTweet(get: (name: string) => string, line: number): TwcsTweet | { 
   const createdRaw = get('created_at');
   const ts = parseTime(createdRaw);
   if (ts === null) {
-    return { reason: `created_at: expected a date like "Tue Oct 31 22:10:47 +0000 2017", got ${quote(createdRaw)}` };
+    return {
+      reason: `created_at: expected a date like "Tue Oct 31 22:10:47 +0000 2017", got ${quote(createdRaw)}`,
+    };
   }
   const t: TwcsTweet = { line, id, author, inbound, ts, text: get('text') };
   // A malformed parent id is treated as no parent: the tweet itself is still a valid message.
@@ -231,7 +240,7 @@ export function buildThreads(
   const threads = new Map<string, TwcsTweet[]>();
   for (const t of tweets) {
     const r = rootOf.get(t.id)!;
-    let list = threads.get(r);
+    const list = threads.get(r);
     if (list) list.push(t);
     else threads.set(r, [t]);
   }
@@ -297,7 +306,13 @@ export function buildThreads(
   return {
     items,
     rejects,
-    stats: { messages: items.length, threads: threadCount, skippedThreads, skippedMessages, brands: usedBrands.size },
+    stats: {
+      messages: items.length,
+      threads: threadCount,
+      skippedThreads,
+      skippedMessages,
+      brands: usedBrands.size,
+    },
   };
 }
 
@@ -313,6 +328,7 @@ function threadCustomer(sorted: TwcsTweet[], brand: string, brands: Map<string, 
 }
 
 export async function* readTwcs(path: string, opts: ReadOptions = {}): AsyncGenerator<ReadBatch> {
+  checkOptions(opts);
   const batchSize = Math.max(1, opts.batchSize ?? DEFAULT_BATCH_SIZE);
   const r = await readTwcsFile(path);
   const total = r.totalBytes;
@@ -321,8 +337,12 @@ export async function* readTwcs(path: string, opts: ReadOptions = {}): AsyncGene
   // Items and rejects in file order, so a batch covers a contiguous stretch of the file.
   while (i < r.items.length || j < r.rejects.length || (i === 0 && j === 0)) {
     const batch: ReadBatch = { items: [], rejects: [], bytesRead: total, totalBytes: total };
-    while (batch.items.length + batch.rejects.length < batchSize && (i < r.items.length || j < r.rejects.length)) {
-      if (j >= r.rejects.length || (i < r.items.length && r.items[i]!.line <= r.rejects[j]!.line)) batch.items.push(r.items[i++]!);
+    while (
+      batch.items.length + batch.rejects.length < batchSize &&
+      (i < r.items.length || j < r.rejects.length)
+    ) {
+      if (j >= r.rejects.length || (i < r.items.length && r.items[i]!.line <= r.rejects[j]!.line))
+        batch.items.push(r.items[i++]!);
       else batch.rejects.push(r.rejects[j++]!);
     }
     yield batch;

@@ -31,8 +31,32 @@ const PATTERNS: { re: RegExp; marker: string }[] = [
 
 /** Words that end a tweet after a dash without being anyone's name. */
 const NOT_NAMES = new Set([
-  'Thanks', 'Thank', 'Thx', 'Cheers', 'Regards', 'Enjoy', 'Sorry', 'Please', 'Hi', 'Hello', 'Hey', 'Yes', 'No',
-  'OK', 'Ok', 'DM', 'FAQ', 'URL', 'US', 'UK', 'EU', 'USA', 'App', 'Help', 'Support', 'Team',
+  'Thanks',
+  'Thank',
+  'Thx',
+  'Cheers',
+  'Regards',
+  'Enjoy',
+  'Sorry',
+  'Please',
+  'Hi',
+  'Hello',
+  'Hey',
+  'Yes',
+  'No',
+  'OK',
+  'Ok',
+  'DM',
+  'FAQ',
+  'URL',
+  'US',
+  'UK',
+  'EU',
+  'USA',
+  'App',
+  'Help',
+  'Support',
+  'Team',
 ]);
 
 export interface Signature {
