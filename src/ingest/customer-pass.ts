@@ -6,6 +6,7 @@
 import type { OrderEvent } from '../model/events.ts';
 import type { Settings } from '../model/settings.ts';
 import type { ConversationsTable, TicketsTable } from '../store/schema.ts';
+import { getOrInsert } from '../util/maps.ts';
 
 const DAY = 86_400_000;
 
@@ -14,9 +15,7 @@ function groupBy<T>(rows: T[], key: (r: T) => string | null): Map<string, T[]> {
   for (const r of rows) {
     const k = key(r);
     if (k === null) continue;
-    let list = m.get(k);
-    if (!list) m.set(k, (list = []));
-    list.push(r);
+    getOrInsert(m, k, () => []).push(r);
   }
   return m;
 }
@@ -59,7 +58,9 @@ export function applyCustomerFacts(
   }
 
   const repeatWindow = settings.tickets.repeatDays * DAY;
-  const byCategory = groupBy(tickets, (t) => (t.customer_id ? `${t.customer_id}\u0000${t.category ?? ''}` : null));
+  const byCategory = groupBy(tickets, (t) =>
+    t.customer_id ? `${t.customer_id}\u0000${t.category ?? ''}` : null,
+  );
   for (const list of byCategory.values()) {
     list.sort((a, b) => a.created_ts - b.created_ts);
     list.forEach((t, i) => {

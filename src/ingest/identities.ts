@@ -95,7 +95,16 @@ export class Identities {
       const chunk = rows.slice(i, i + rowsPerInsert(6));
       await this.store.db
         .insertInto('agents')
-        .values(chunk.map((r) => ({ id: r.id, name: r.name, employee_no: null, group_name: null, on_roster: 0, created_at: now })))
+        .values(
+          chunk.map((r) => ({
+            id: r.id,
+            name: r.name,
+            employee_no: null,
+            group_name: null,
+            on_roster: 0,
+            created_at: now,
+          })),
+        )
         .onConflict((oc) => oc.column('id').doNothing())
         .execute();
       await this.store.db
@@ -113,7 +122,10 @@ export class Identities {
  * auto-created agent move over; the threads they appear in are returned so their facts can be
  * recomputed with the right agent.
  */
-export async function importRoster(store: Store, entries: RosterEntry[]): Promise<{ agents: number; accounts: number; moved: string[] }> {
+export async function importRoster(
+  store: Store,
+  entries: RosterEntry[],
+): Promise<{ agents: number; accounts: number; moved: string[] }> {
   const now = Date.now();
   const moved: string[] = [];
   let accounts = 0;
@@ -122,9 +134,23 @@ export async function importRoster(store: Store, entries: RosterEntry[]): Promis
       const id = rosterAgentId(e);
       await tx
         .insertInto('agents')
-        .values({ id, name: e.name, employee_no: e.employeeNo ?? null, group_name: e.group ?? null, on_roster: 1, created_at: now })
+        .values({
+          id,
+          name: e.name,
+          employee_no: e.employeeNo ?? null,
+          group_name: e.group ?? null,
+          on_roster: 1,
+          created_at: now,
+        })
         .onConflict((oc) =>
-          oc.column('id').doUpdateSet({ name: e.name, employee_no: e.employeeNo ?? null, group_name: e.group ?? null, on_roster: 1 }),
+          oc
+            .column('id')
+            .doUpdateSet({
+              name: e.name,
+              employee_no: e.employeeNo ?? null,
+              group_name: e.group ?? null,
+              on_roster: 1,
+            }),
         )
         .execute();
       for (const a of e.accounts) {
@@ -144,7 +170,12 @@ export async function importRoster(store: Store, entries: RosterEntry[]): Promis
           .$if(platform !== ANY, (q) => q.where('platform', '=', platform))
           .execute();
         for (const s of superseded) {
-          await tx.updateTable('agent_accounts').set({ agent_id: id }).where('platform', '=', s.platform).where('account', '=', a.account).execute();
+          await tx
+            .updateTable('agent_accounts')
+            .set({ agent_id: id })
+            .where('platform', '=', s.platform)
+            .where('account', '=', a.account)
+            .execute();
           await tx.deleteFrom('agents').where('id', '=', s.agent_id).execute();
         }
         if (superseded.length) moved.push(a.account);
@@ -157,7 +188,11 @@ export async function importRoster(store: Store, entries: RosterEntry[]): Promis
 
 /** Move every account of agent `from` to agent `to` (merging an unknown account into a roster agent). */
 export async function mergeAgents(store: Store, from: string, to: string): Promise<string[]> {
-  const accounts = await store.db.selectFrom('agent_accounts').select('account').where('agent_id', '=', from).execute();
+  const accounts = await store.db
+    .selectFrom('agent_accounts')
+    .select('account')
+    .where('agent_id', '=', from)
+    .execute();
   const target = await store.db.selectFrom('agents').select('id').where('id', '=', to).executeTakeFirst();
   if (!target) throw new Error(`no agent with id "${to}" (see \`cspulse agents list\`)`);
   await store.db.transaction().execute(async (tx) => {

@@ -19,7 +19,14 @@ import { loadSettings } from '../store/settings.ts';
 import { BusinessCalendar } from './business-hours.ts';
 import { applyCustomerFacts } from './customer-pass.ts';
 import { Identities } from './identities.ts';
-import { buildThreadFacts, greetingMatcher, type SessionContext, type ThreadFacts, threadOf } from './sessionise.ts';
+import {
+  buildThreadFacts,
+  greetingMatcher,
+  type SessionContext,
+  type ThreadFacts,
+  threadOf,
+} from './sessionise.ts';
+import { getOrInsert } from '../util/maps.ts';
 
 export interface AcceptResult {
   accepted: number;
@@ -81,8 +88,18 @@ export async function accept(
         if (r.customer_id && !owners.has(r.thread)) owners.set(r.thread, r.customer_id);
       } else if (r.customer_id) dirty.add(CUSTOMER_PREFIX + r.customer_id);
     });
-    await bulkInsert(store, tx, 'dirty_threads', [...dirty].map((thread) => ({ thread })));
-    await bulkInsert(store, tx, 'threads', [...owners].map(([thread, customer_id]) => ({ thread, customer_id })));
+    await bulkInsert(
+      store,
+      tx,
+      'dirty_threads',
+      [...dirty].map((thread) => ({ thread })),
+    );
+    await bulkInsert(
+      store,
+      tx,
+      'threads',
+      [...owners].map(([thread, customer_id]) => ({ thread, customer_id })),
+    );
     if (rejects.length) await recordRejects(store, rejects, tx);
   });
   return { accepted: inserted, duplicates: duplicates + rows.length - inserted, rejects };
@@ -98,18 +115,24 @@ function safeRaw(raw: unknown): string | undefined {
 }
 
 /** Rejected records are kept with their reasons (re-importing the same file does not repeat them). */
-export async function recordRejects(store: Store, rejects: Reject[], tx: Kysely<Database> = store.db): Promise<void> {
+export async function recordRejects(
+  store: Store,
+  rejects: Reject[],
+  tx: Kysely<Database> = store.db,
+): Promise<void> {
   const at = Date.now();
   const rows = rejects.map((r) => ({ file: r.file, line: r.line, reason: r.reason, raw: r.raw ?? null, at }));
   await bulkInsert(store, tx, 'rejects', rows);
 }
 
-export interface RefreshProgress {
-  (done: number, total: number): void;
-}
+export type RefreshProgress = (done: number, total: number) => void;
 
 /** Recompute the facts of every dirty thread. Returns how many threads were recomputed. */
-export async function refreshFacts(store: Store, onProgress?: RefreshProgress, settingsIn?: Settings): Promise<number> {
+export async function refreshFacts(
+  store: Store,
+  onProgress?: RefreshProgress,
+  settingsIn?: Settings,
+): Promise<number> {
   const dirty = (await store.db.selectFrom('dirty_threads').select('thread').execute()).map((r) => r.thread);
   if (!dirty.length) return 0;
   const settings = settingsIn ?? (await loadSettings(store));
@@ -123,7 +146,11 @@ export async function refreshFacts(store: Store, onProgress?: RefreshProgress, s
     else threadDirty.push(d);
   }
   for (const chunk of chunks(threadDirty, 2000)) {
-    const rows = await store.db.selectFrom('threads').select(['thread', 'customer_id']).where('thread', 'in', chunk).execute();
+    const rows = await store.db
+      .selectFrom('threads')
+      .select(['thread', 'customer_id'])
+      .where('thread', 'in', chunk)
+      .execute();
     const withCustomer = new Set<string>();
     for (const r of rows) {
       if (!r.customer_id) continue;
@@ -141,36 +168,54 @@ export async function refreshFacts(store: Store, onProgress?: RefreshProgress, s
       db.selectFrom('threads').select('thread').where('customer_id', 'in', part).execute(),
     );
     const threads = threadRows.map((r) => r.thread).filter((t) => !finished.has(t));
-    threads.forEach((t) => finished.add(t));
+    for (const t of threads) finished.add(t);
     await recompute(store, ctx, threads, custChunk);
     done += custChunk.length;
     onProgress?.(Math.min(done, total), total);
   }
-  for (const chunk of chunks([...loose].filter((t) => !finished.has(t)), 2000)) {
+  for (const chunk of chunks(
+    [...loose].filter((t) => !finished.has(t)),
+    2000,
+  )) {
     await recompute(store, ctx, chunk, []);
     done += chunk.length;
     onProgress?.(Math.min(done, total), total);
   }
   // Whatever is still marked (threads with no events left) has nothing to compute.
-  for (const part of chunks(dirty, 5000)) await store.db.deleteFrom('dirty_threads').where('thread', 'in', part).execute();
+  for (const part of chunks(dirty, 5000))
+    await store.db.deleteFrom('dirty_threads').where('thread', 'in', part).execute();
   return total;
 }
 
 /** Mark every thread dirty: after a change of settings that facts depend on. */
 export async function markAllDirty(store: Store): Promise<number> {
-  const threads = await store.db.selectFrom('events').select('thread').distinct().where('thread', 'is not', null).execute();
+  const threads = await store.db
+    .selectFrom('events')
+    .select('thread')
+    .distinct()
+    .where('thread', 'is not', null)
+    .execute();
   await store.db.transaction().execute(async (tx) => {
     await tx.deleteFrom('dirty_threads').execute();
-    await bulkInsert(store, tx, 'dirty_threads', threads.map((t) => ({ thread: t.thread! })));
+    await bulkInsert(
+      store,
+      tx,
+      'dirty_threads',
+      threads.map((t) => ({ thread: t.thread! })),
+    );
   });
   return threads.length;
 }
 
-async function sessionContext(store: Store, settings: Settings): Promise<SessionContext & { identities: Identities }> {
+async function sessionContext(
+  store: Store,
+  settings: Settings,
+): Promise<SessionContext & { identities: Identities }> {
   const identities = await Identities.load(store);
   const org = new BusinessCalendar(settings.businessHours, settings.timezone);
   const byGroup = new Map<string, BusinessCalendar>();
-  for (const [group, hours] of Object.entries(settings.groupBusinessHours)) byGroup.set(group, new BusinessCalendar(hours, settings.timezone));
+  for (const [group, hours] of Object.entries(settings.groupBusinessHours))
+    byGroup.set(group, new BusinessCalendar(hours, settings.timezone));
   return {
     identities,
     settings,
@@ -184,16 +229,19 @@ async function sessionContext(store: Store, settings: Settings): Promise<Session
   };
 }
 
-async function recompute(store: Store, ctx: SessionContext & { identities: Identities }, threads: string[], customers: string[]): Promise<void> {
+async function recompute(
+  store: Store,
+  ctx: SessionContext & { identities: Identities },
+  threads: string[],
+  customers: string[],
+): Promise<void> {
   const rows = await selectIn(store.db, threads, (db, part) =>
     db.selectFrom('events').select(['thread', 'payload']).where('thread', 'in', part).execute(),
   );
   const byThread = new Map<string, CanonicalEvent[]>();
   for (const r of rows) {
     const e = JSON.parse(r.payload) as CanonicalEvent;
-    let list = byThread.get(r.thread!);
-    if (!list) byThread.set(r.thread!, (list = []));
-    list.push(e);
+    getOrInsert(byThread, r.thread!, () => []).push(e);
     // Register accounts with their display names before the facts refer to them.
     if ((e.kind === 'message' && e.role === 'agent') || e.kind === 'assignment') {
       ctx.identities.agentFor(e.channel, e.account ?? '(unknown)', e.accountName);
@@ -202,7 +250,12 @@ async function recompute(store: Store, ctx: SessionContext & { identities: Ident
   const orders = customers.length
     ? (
         await selectIn(store.db, customers, (db, part) =>
-          db.selectFrom('events').select('payload').where('kind', '=', 'order').where('customer_id', 'in', part).execute(),
+          db
+            .selectFrom('events')
+            .select('payload')
+            .where('kind', '=', 'order')
+            .where('customer_id', 'in', part)
+            .execute(),
         )
       ).map((r) => JSON.parse(r.payload) as OrderEvent)
     : [];
@@ -223,7 +276,13 @@ async function recompute(store: Store, ctx: SessionContext & { identities: Ident
   await store.db.transaction().execute(async (tx) => {
     const marks = [...threads, ...customers.map((c) => CUSTOMER_PREFIX + c)];
     for (const part of chunks(threads, 5000)) {
-      for (const table of ['conversations', 'segments', 'responses', 'conversation_tags', 'tickets'] as const) {
+      for (const table of [
+        'conversations',
+        'segments',
+        'responses',
+        'conversation_tags',
+        'tickets',
+      ] as const) {
         await tx.deleteFrom(table).where('thread', 'in', part).execute();
       }
     }
@@ -232,7 +291,8 @@ async function recompute(store: Store, ctx: SessionContext & { identities: Ident
     await bulkInsert(store, tx, 'responses', facts.responses);
     await bulkInsert(store, tx, 'conversation_tags', facts.tags);
     await bulkInsert(store, tx, 'tickets', facts.tickets);
-    for (const part of chunks(marks, 5000)) await tx.deleteFrom('dirty_threads').where('thread', 'in', part).execute();
+    for (const part of chunks(marks, 5000))
+      await tx.deleteFrom('dirty_threads').where('thread', 'in', part).execute();
   });
 }
 

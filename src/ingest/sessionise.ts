@@ -122,7 +122,11 @@ interface SegmentDraft {
   customerMessages: number;
 }
 
-export function buildThreadFacts(thread: string, unsorted: CanonicalEvent[], ctx: SessionContext): ThreadFacts {
+export function buildThreadFacts(
+  thread: string,
+  unsorted: CanonicalEvent[],
+  ctx: SessionContext,
+): ThreadFacts {
   const events = [...unsorted].sort(compareEvents);
   const out: ThreadFacts = { conversations: [], segments: [], responses: [], tags: [], tickets: [] };
   if (thread.startsWith('ticket|')) {
@@ -131,11 +135,19 @@ export function buildThreadFacts(thread: string, unsorted: CanonicalEvent[], ctx
     return out;
   }
   const drafts = splitConversations(thread, events, ctx.settings);
-  drafts.forEach((d, i) => buildConversation(thread, i, d, ctx, out));
+  drafts.forEach((d, i) => {
+    buildConversation(thread, i, d, ctx, out);
+  });
   return out;
 }
 
-function buildConversation(thread: string, index: number, draft: Draft, ctx: SessionContext, out: ThreadFacts): void {
+function buildConversation(
+  thread: string,
+  index: number,
+  draft: Draft,
+  ctx: SessionContext,
+  out: ThreadFacts,
+): void {
   const { settings } = ctx;
   const tz = settings.timezone;
   const events = draft.events;
@@ -154,7 +166,9 @@ function buildConversation(thread: string, index: number, draft: Draft, ctx: Ses
   for (const t of customer?.tags ?? []) tags.add(t);
 
   // Bot handoff: when a bot answered before any human, human timings start at the handoff.
-  const firstBot = messages.find((m) => m.role === 'bot' && firstCustomerTs !== null && m.ts >= firstCustomerTs);
+  const firstBot = messages.find(
+    (m) => m.role === 'bot' && firstCustomerTs !== null && m.ts >= firstCustomerTs,
+  );
   const firstHuman = humanMsgs.find((m) => firstCustomerTs !== null && m.ts >= firstCustomerTs);
   let handoffTs: number | null = null;
   if (firstBot && (!firstHuman || firstBot.ts <= firstHuman.ts)) {
@@ -163,7 +177,8 @@ function buildConversation(thread: string, index: number, draft: Draft, ctx: Ses
     else if (firstHuman) {
       // No handoff event: the customer's first message after the bot's last answer before the human.
       const lastBotBefore = messages.filter((m) => m.role === 'bot' && m.ts <= firstHuman.ts).pop()!;
-      handoffTs = customerMsgs.find((m) => m.ts >= lastBotBefore.ts && m.ts <= firstHuman.ts)?.ts ?? firstHuman.ts;
+      handoffTs =
+        customerMsgs.find((m) => m.ts >= lastBotBefore.ts && m.ts <= firstHuman.ts)?.ts ?? firstHuman.ts;
     }
   }
   const waitStart = handoffTs ?? firstCustomerTs;
@@ -176,7 +191,15 @@ function buildConversation(thread: string, index: number, draft: Draft, ctx: Ses
       cur.end = ts;
       cur.endedBy = 'transfer';
     }
-    cur = { agentId, start: ts, assignedAt: assigned ? ts : null, end: endTs, endedBy: closeEvent ? 'close' : 'end', agentMessages: [], customerMessages: 0 };
+    cur = {
+      agentId,
+      start: ts,
+      assignedAt: assigned ? ts : null,
+      end: endTs,
+      endedBy: closeEvent ? 'close' : 'end',
+      agentMessages: [],
+      customerMessages: 0,
+    };
     segs.push(cur);
   };
   let pendingCustomerTs: number | null = null;
@@ -196,13 +219,24 @@ function buildConversation(thread: string, index: number, draft: Draft, ctx: Ses
         const seg = cur as unknown as SegmentDraft;
         seg.agentMessages.push(e.ts);
         if (pendingCustomerTs !== null) {
-          const from = handoffTs !== null && responses.length === 0 ? Math.max(pendingCustomerTs, handoffTs) : pendingCustomerTs;
+          const from =
+            handoffTs !== null && responses.length === 0
+              ? Math.max(pendingCustomerTs, handoffTs)
+              : pendingCustomerTs;
           const cal = ctx.calendarFor(agentId);
           const k = localKeys(pendingCustomerTs, tz);
           responses.push({
-            conversation_id: id, thread, seq: responses.length, agent_id: agentId, channel: first.channel,
-            region: customer?.region ?? null, customer_ts: pendingCustomerTs, reply_ts: e.ts,
-            ms: e.ts - from, bh_ms: cal.businessMs(from, e.ts), ...k,
+            conversation_id: id,
+            thread,
+            seq: responses.length,
+            agent_id: agentId,
+            channel: first.channel,
+            region: customer?.region ?? null,
+            customer_ts: pendingCustomerTs,
+            reply_ts: e.ts,
+            ms: e.ts - from,
+            bh_ms: cal.businessMs(from, e.ts),
+            ...k,
           });
           pendingCustomerTs = null;
         }
@@ -255,7 +289,10 @@ function buildConversation(thread: string, index: number, draft: Draft, ctx: Ses
 
   // Offline attribution, split mode: the first receiver and the handler share the workload.
   const split =
-    settings.attribution.offline === 'split' && offline && segs.length > 0 && firstHumanSeg !== undefined &&
+    settings.attribution.offline === 'split' &&
+    offline &&
+    segs.length > 0 &&
+    firstHumanSeg !== undefined &&
     segs[0]!.agentId !== firstHumanSeg.agentId;
   const convValid = humanSegs.length > 0 && hasCustomer;
   segs.forEach((s, seq) => {
@@ -263,32 +300,81 @@ function buildConversation(thread: string, index: number, draft: Draft, ctx: Ses
     let wReceived = 1;
     let wValid = valid;
     if (split) {
-      const share = seq === 0 ? settings.attribution.split.original : s === firstHumanSeg ? 1 - settings.attribution.split.original : 0;
+      const share =
+        seq === 0
+          ? settings.attribution.split.original
+          : s === firstHumanSeg
+            ? 1 - settings.attribution.split.original
+            : 0;
       wReceived = share;
       wValid = convValid ? share : 0;
     }
     const cal = ctx.calendarFor(s.agentId);
     out.segments.push({
-      id: `${id}|${seq}`, conversation_id: id, thread, seq, agent_id: s.agentId, channel: first.channel,
-      region: customer?.region ?? null, start_ts: s.start, end_ts: s.end, ended_by: s.endedBy, valid,
-      invalid: invalid ? 1 : 0, messages_in: s.customerMessages, messages_out: s.agentMessages.length,
-      handle_ms: Math.max(0, s.end - s.start), handle_bh_ms: cal.businessMs(s.start, s.end),
-      w_received: wReceived, w_valid: wValid, ...localKeys(s.start, tz),
+      id: `${id}|${seq}`,
+      conversation_id: id,
+      thread,
+      seq,
+      agent_id: s.agentId,
+      channel: first.channel,
+      region: customer?.region ?? null,
+      start_ts: s.start,
+      end_ts: s.end,
+      ended_by: s.endedBy,
+      valid,
+      invalid: invalid ? 1 : 0,
+      messages_in: s.customerMessages,
+      messages_out: s.agentMessages.length,
+      handle_ms: Math.max(0, s.end - s.start),
+      handle_bh_ms: cal.businessMs(s.start, s.end),
+      w_received: wReceived,
+      w_valid: wValid,
+      ...localKeys(s.start, tz),
     });
   });
 
   const anchor = firstCustomerTs ?? first.ts;
   out.conversations.push({
-    id, thread, channel: first.channel, customer_id: customer?.id ?? null, region: customer?.region ?? null,
-    native_id: first.conversationId ?? null, start_ts: first.ts, end_ts: endTs, first_customer_ts: firstCustomerTs,
-    agent_id: responsible, frt_agent_id: frtAgent, has_customer: hasCustomer ? 1 : 0, invalid: invalid ? 1 : 0,
-    missed: hasCustomer && !humanReplied && !invalid ? 1 : 0, offline: offline ? 1 : 0, closed: closeEvent ? 1 : 0,
-    platform_resolved: closeEvent?.kind === 'close' && closeEvent.resolved !== undefined ? (closeEvent.resolved ? 1 : 0) : null,
-    human_replied: humanReplied ? 1 : 0, human_segments: humanSegs.length, rating,
-    wait_ms: waitMs, wait_bh_ms: waitBhMs, frt_ms: frtMs, frt_bh_ms: frtBhMs, cfrt_ms: cfrtMs, cfrt_bh_ms: cfrtBhMs,
-    bot_answered: firstBot ? 1 : 0, bot_handoff: firstBot && handoffTs !== null && humanReplied ? 1 : 0,
-    messages_in: customerMsgs.length, messages_out: humanMsgs.length, next_conv_ts: null, converted: 0, inquired: 0,
-    order_amount: 0, ...localKeys(anchor, tz),
+    id,
+    thread,
+    channel: first.channel,
+    customer_id: customer?.id ?? null,
+    region: customer?.region ?? null,
+    native_id: first.conversationId ?? null,
+    start_ts: first.ts,
+    end_ts: endTs,
+    first_customer_ts: firstCustomerTs,
+    agent_id: responsible,
+    frt_agent_id: frtAgent,
+    has_customer: hasCustomer ? 1 : 0,
+    invalid: invalid ? 1 : 0,
+    missed: hasCustomer && !humanReplied && !invalid ? 1 : 0,
+    offline: offline ? 1 : 0,
+    closed: closeEvent ? 1 : 0,
+    platform_resolved:
+      closeEvent?.kind === 'close' && closeEvent.resolved !== undefined
+        ? closeEvent.resolved
+          ? 1
+          : 0
+        : null,
+    human_replied: humanReplied ? 1 : 0,
+    human_segments: humanSegs.length,
+    rating,
+    wait_ms: waitMs,
+    wait_bh_ms: waitBhMs,
+    frt_ms: frtMs,
+    frt_bh_ms: frtBhMs,
+    cfrt_ms: cfrtMs,
+    cfrt_bh_ms: cfrtBhMs,
+    bot_answered: firstBot ? 1 : 0,
+    bot_handoff: firstBot && handoffTs !== null && humanReplied ? 1 : 0,
+    messages_in: customerMsgs.length,
+    messages_out: humanMsgs.length,
+    next_conv_ts: null,
+    converted: 0,
+    inquired: 0,
+    order_amount: 0,
+    ...localKeys(anchor, tz),
   });
   out.responses.push(...responses);
   for (const tag of tags) out.tags.push({ conversation_id: id, thread, tag });
@@ -311,9 +397,18 @@ function buildTicket(thread: string, events: TicketEvent[], ctx: SessionContext)
     if (e.status === 'reopened') resolvedTs = null;
   }
   return {
-    ticket_id: created.ticketId, thread, channel: created.channel, customer_id: created.customer?.id ?? null,
-    region: created.customer?.region ?? null, category, agent_id: account ? ctx.agentFor(created.channel, account) : null,
-    created_ts: created.ts, resolved_ts: resolvedTs, due_ts: due, escalated, repeat: 0,
+    ticket_id: created.ticketId,
+    thread,
+    channel: created.channel,
+    customer_id: created.customer?.id ?? null,
+    region: created.customer?.region ?? null,
+    category,
+    agent_id: account ? ctx.agentFor(created.channel, account) : null,
+    created_ts: created.ts,
+    resolved_ts: resolvedTs,
+    due_ts: due,
+    escalated,
+    repeat: 0,
     ...localKeys(created.ts, ctx.settings.timezone),
   };
 }

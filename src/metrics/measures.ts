@@ -61,14 +61,53 @@ export interface Measures {
 
 export function emptyMeasures(): Measures {
   return {
-    conversations: 0, invalid: 0, missed: 0, offline: 0, validConversations: 0, resolved: 0, resolutionBase: 0,
-    fcr: 0, rated: 0, ratedValid: 0, ratingSum: 0, ratingGood: 0, converted: 0, inquired: 0, orderAmount: 0,
-    waitSum: 0, waitN: 0, botAnswered: 0, botHandoffs: 0,
-    frtSum: 0, frtN: 0, frtTimeouts: 0, customerFrtSum: 0, customerFrtN: 0, frtValues: [],
-    segments: 0, received: 0, valid: 0, transfers: 0, messagesIn: 0, messagesOut: 0, handleSum: 0, handleN: 0,
-    handleValues: [], concurrencyMax: null, concurrencyArea: 0, concurrencyBusy: 0,
-    artSum: 0, artN: 0, artTimeouts: 0, artValues: [],
-    tickets: 0, ticketResolvedN: 0, ticketResolveSum: 0, ticketWithDue: 0, ticketOverdue: 0, ticketRepeats: 0,
+    conversations: 0,
+    invalid: 0,
+    missed: 0,
+    offline: 0,
+    validConversations: 0,
+    resolved: 0,
+    resolutionBase: 0,
+    fcr: 0,
+    rated: 0,
+    ratedValid: 0,
+    ratingSum: 0,
+    ratingGood: 0,
+    converted: 0,
+    inquired: 0,
+    orderAmount: 0,
+    waitSum: 0,
+    waitN: 0,
+    botAnswered: 0,
+    botHandoffs: 0,
+    frtSum: 0,
+    frtN: 0,
+    frtTimeouts: 0,
+    customerFrtSum: 0,
+    customerFrtN: 0,
+    frtValues: [],
+    segments: 0,
+    received: 0,
+    valid: 0,
+    transfers: 0,
+    messagesIn: 0,
+    messagesOut: 0,
+    handleSum: 0,
+    handleN: 0,
+    handleValues: [],
+    concurrencyMax: null,
+    concurrencyArea: 0,
+    concurrencyBusy: 0,
+    artSum: 0,
+    artN: 0,
+    artTimeouts: 0,
+    artValues: [],
+    tickets: 0,
+    ticketResolvedN: 0,
+    ticketResolveSum: 0,
+    ticketWithDue: 0,
+    ticketOverdue: 0,
+    ticketRepeats: 0,
     ticketEscalated: 0,
   };
 }
@@ -81,7 +120,9 @@ export function addMeasures(into: Measures, from: Measures): void {
   for (const k of Object.keys(from) as (keyof Measures)[]) {
     const v = from[k];
     if (Array.isArray(v)) (into[k] as number[]).push(...v);
-    else if (k === 'concurrencyMax') into.concurrencyMax = v === null ? into.concurrencyMax : Math.max(into.concurrencyMax ?? 0, v as number);
+    else if (k === 'concurrencyMax')
+      into.concurrencyMax =
+        v === null ? into.concurrencyMax : Math.max(into.concurrencyMax ?? 0, v as number);
     else (into[k] as number) += v as number;
   }
 }

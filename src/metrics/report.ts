@@ -16,6 +16,7 @@ import { DIMENSIONS, type Dimension, type Filters, type Scope } from './queries/
 import { handleValues, segmentIntervals, segmentMeasures } from './queries/segments.ts';
 import { ticketMeasures } from './queries/tickets.ts';
 import { computeScore, type ScoreModel } from './scores.ts';
+import { getOrInsert } from '../util/maps.ts';
 
 export interface ReportRequest {
   from?: string;
@@ -40,7 +41,10 @@ export interface Report {
   businessHours: boolean;
   by: Dimension[];
   filters: Filters;
-  definitions: Record<string, { zh: string; en: string; unit: string; direction: string; definition: { zh: string; en: string } }>;
+  definitions: Record<
+    string,
+    { zh: string; en: string; unit: string; direction: string; definition: { zh: string; en: string } }
+  >;
   rows: ReportRow[];
   total: ReportRow;
   score?: { name: string; missing: string[] };
@@ -53,16 +57,23 @@ export function resolveMetrics(names: string[] | undefined): MetricDef[] {
   const list = names?.length ? names : DEFAULT_REPORT_METRICS;
   return list.map((n) => {
     const m = resolveMetric(n);
-    if (!m) throw new Error(`unknown metric "${n}"; see \`cspulse metrics\` for the ${METRICS.length} metrics`);
+    if (!m)
+      throw new Error(`unknown metric "${n}"; see \`cspulse metrics\` for the ${METRICS.length} metrics`);
     return m;
   });
 }
 
 export async function runReport(store: Store, req: ReportRequest, settingsIn?: Settings): Promise<Report> {
   const settings = settingsIn ?? (await loadSettings(store));
-  for (const d of req.by ?? []) if (!DIMENSIONS.includes(d)) throw new Error(`cannot group by "${d}"; expected one of ${DIMENSIONS.join(', ')}`);
-  for (const [name, day] of [['from', req.from], ['to', req.to]] as const) {
-    if (day !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(day)) throw new Error(`--${name}: expected a date YYYY-MM-DD, got "${day}"`);
+  for (const d of req.by ?? [])
+    if (!DIMENSIONS.includes(d))
+      throw new Error(`cannot group by "${d}"; expected one of ${DIMENSIONS.join(', ')}`);
+  for (const [name, day] of [
+    ['from', req.from],
+    ['to', req.to],
+  ] as const) {
+    if (day !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(day))
+      throw new Error(`--${name}: expected a date YYYY-MM-DD, got "${day}"`);
   }
   const metrics = resolveMetrics(req.metrics);
   const wanted = new Map(metrics.map((m) => [m.id, m]));
@@ -84,7 +95,10 @@ export async function runReport(store: Store, req: ReportRequest, settingsIn?: S
   delete (filters as { agentNames?: unknown }).agentNames;
 
   const by = req.by ?? [];
-  const opt: QueryOptions = { businessHours: !!req.businessHours, excludeGreetingOnly: settings.filters.excludeGreetingOnly };
+  const opt: QueryOptions = {
+    businessHours: !!req.businessHours,
+    excludeGreetingOnly: settings.filters.excludeGreetingOnly,
+  };
   const scope: Scope = { from: req.from, to: req.to, by, filters };
   const grouped = await measure(store, scope, settings, opt, [...wanted.keys()], req.now ?? Date.now());
   const total = emptyMeasures();
@@ -118,10 +132,20 @@ export async function runReport(store: Store, req: ReportRequest, settingsIn?: S
   const rows = [...grouped.values()].map(({ dims, m }) => toRow(dims, m));
   rows.sort((a, b) => compareKeys(a.key, b.key, by));
   const definitions: Report['definitions'] = {};
-  for (const m of metrics) definitions[m.id] = { zh: m.zh, en: m.en, unit: m.unit, direction: m.direction, definition: m.definition };
+  for (const m of metrics)
+    definitions[m.id] = {
+      zh: m.zh,
+      en: m.en,
+      unit: m.unit,
+      direction: m.direction,
+      definition: m.definition,
+    };
   if (req.score) {
     definitions.score = {
-      zh: req.score.name, en: req.score.name, unit: 'score', direction: 'higher',
+      zh: req.score.name,
+      en: req.score.name,
+      unit: 'score',
+      direction: 'higher',
       definition: { zh: `绩效得分模型 “${req.score.name}”`, en: `Score model "${req.score.name}"` },
     };
   }
@@ -135,7 +159,9 @@ export async function runReport(store: Store, req: ReportRequest, settingsIn?: S
     definitions,
     rows,
     total: totalRow,
-    ...(req.score ? { score: { name: req.score.name, missing: computeScore(req.score, totalRow.metrics).missing } } : {}),
+    ...(req.score
+      ? { score: { name: req.score.name, missing: computeScore(req.score, totalRow.metrics).missing } }
+      : {}),
   };
 }
 
@@ -151,7 +177,9 @@ function compareKeys(a: ReportRow['key'], b: ReportRow['key'], by: Dimension[]):
     if (x === y) continue;
     if (x === null) return 1;
     if (y === null) return -1;
-    return typeof x === 'number' && typeof y === 'number' ? x - y : String(x).localeCompare(String(y), 'zh-CN');
+    return typeof x === 'number' && typeof y === 'number'
+      ? x - y
+      : String(x).localeCompare(String(y), 'zh-CN');
   }
   return 0;
 }
@@ -168,9 +196,7 @@ async function measure(
   const db = store.db;
   const out = new Map<string, { dims: Record<string, unknown>; m: Measures }>();
   const entry = (key: string, dims: Record<string, unknown>) => {
-    let e = out.get(key);
-    if (!e) out.set(key, (e = { dims, m: emptyMeasures() }));
-    return e;
+    return getOrInsert(out, key, () => ({ dims, m: emptyMeasures() }));
   };
   const needs = (...ids: string[]) => ids.some((id) => metricIds.includes(id));
   const groups = new Set(metricIds.map((id) => metricById(id)?.group));
@@ -185,7 +211,11 @@ async function measure(
   for (const rows of aggregates) {
     for (const r of rows) Object.assign(entry(r.key, r.dims).m, r.values);
   }
-  const lists: [boolean, () => ReturnType<typeof responseValues>, 'frtValues' | 'artValues' | 'handleValues'][] = [
+  const lists: [
+    boolean,
+    () => ReturnType<typeof responseValues>,
+    'frtValues' | 'artValues' | 'handleValues',
+  ][] = [
     [needs('frt_median_s', 'frt_p90_s'), () => firstResponseValues(db, scope, opt), 'frtValues'],
     [needs('art_median_s', 'art_p90_s'), () => responseValues(db, scope, opt), 'artValues'],
     [needs('handle_median_s', 'handle_p90_s'), () => handleValues(db, scope, opt), 'handleValues'],
@@ -242,8 +272,7 @@ async function addConcurrency(
     const outerKey = scope.by.includes('agent') ? key : parts.join('\u0000');
     const dims = { ...s.dims };
     if (!scope.by.includes('agent')) delete dims.agent;
-    let a = acc.get(outerKey);
-    if (!a) acc.set(outerKey, (a = { dims, max: 0, area: 0, busy: 0 }));
+    const a = getOrInsert(acc, outerKey, () => ({ dims, max: 0, area: 0, busy: 0 }));
     a.max = Math.max(a.max, max);
     a.area += area;
     a.busy += busy;

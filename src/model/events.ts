@@ -146,7 +146,9 @@ export interface Reject {
 }
 
 /** Validate one raw object; the error names the field and what was expected. */
-export function validateEvent(raw: unknown): { ok: true; event: CanonicalEvent } | { ok: false; reason: string } {
+export function validateEvent(
+  raw: unknown,
+): { ok: true; event: CanonicalEvent } | { ok: false; reason: string } {
   const r = canonicalEventSchema.safeParse(raw);
   if (r.success) return { ok: true, event: r.data };
   const issue = r.error.issues[0]!;
@@ -162,9 +164,26 @@ export function normaliseRating(score: number | string, scale?: RatingEvent['sca
   if (typeof score === 'string') {
     const word = score.trim().toLowerCase();
     const words: Record<string, number> = {
-      good: 5, bad: 1, great: 5, ok: 3, okay: 3, amazing: 5, awful: 1, terrible: 1,
-      satisfied: 5, neutral: 3, dissatisfied: 1, unsatisfied: 1,
-      非常满意: 5, 满意: 5, 一般: 3, 不满意: 1, 非常不满意: 1, 好评: 5, 中评: 3, 差评: 1,
+      good: 5,
+      bad: 1,
+      great: 5,
+      ok: 3,
+      okay: 3,
+      amazing: 5,
+      awful: 1,
+      terrible: 1,
+      satisfied: 5,
+      neutral: 3,
+      dissatisfied: 1,
+      unsatisfied: 1,
+      非常满意: 5,
+      满意: 5,
+      一般: 3,
+      不满意: 1,
+      非常不满意: 1,
+      好评: 5,
+      中评: 3,
+      差评: 1,
     };
     if (word in words) return words[word]!;
     if (word === '' || Number.isNaN(Number(word))) return null;

@@ -55,11 +55,39 @@ export const settingsSchema = z.object({
     .object({
       greetingPatterns: z
         .array(z.string())
-        .default(['在吗', '在不在', '在么', '你好', '您好', '有人吗', 'hi', 'hello', 'hey', '\\?', '？', '嗨', '哈喽']),
+        .default([
+          '在吗',
+          '在不在',
+          '在么',
+          '你好',
+          '您好',
+          '有人吗',
+          'hi',
+          'hello',
+          'hey',
+          '\\?',
+          '？',
+          '嗨',
+          '哈喽',
+        ]),
       excludeGreetingOnly: z.boolean().default(true),
     })
     .default({
-      greetingPatterns: ['在吗', '在不在', '在么', '你好', '您好', '有人吗', 'hi', 'hello', 'hey', '\\?', '？', '嗨', '哈喽'],
+      greetingPatterns: [
+        '在吗',
+        '在不在',
+        '在么',
+        '你好',
+        '您好',
+        '有人吗',
+        'hi',
+        'hello',
+        'hey',
+        '\\?',
+        '？',
+        '嗨',
+        '哈喽',
+      ],
       excludeGreetingOnly: true,
     }),
   resolution: z

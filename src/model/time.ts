@@ -5,14 +5,26 @@
  */
 
 const MONTHS: Record<string, number> = {
-  jan: 0, feb: 1, mar: 2, apr: 3, may: 4, jun: 5, jul: 6, aug: 7, sep: 8, oct: 9, nov: 10, dec: 11,
+  jan: 0,
+  feb: 1,
+  mar: 2,
+  apr: 3,
+  may: 4,
+  jun: 5,
+  jul: 6,
+  aug: 7,
+  sep: 8,
+  oct: 9,
+  nov: 10,
+  dec: 11,
 };
 
 // Epoch values below this are seconds (this is year 5138 in seconds, and 1973 in milliseconds).
 const SECONDS_LIMIT = 1e11;
 
 const TWITTER = /^[A-Za-z]{3} ([A-Za-z]{3}) (\d{1,2}) (\d{2}):(\d{2}):(\d{2}) ([+-])(\d{2})(\d{2}) (\d{4})$/;
-const NAIVE = /^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3})\d*)?)?)?$/;
+const NAIVE =
+  /^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3})\d*)?)?)?$/;
 const ZONED = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/i;
 
 /**
@@ -29,8 +41,9 @@ export function parseTimestamp(v: unknown, naiveZone = 'Asia/Shanghai'): number 
   if (m) {
     const mon = MONTHS[m[1]!.toLowerCase()];
     if (mon === undefined) return null;
-    const utc = Date.UTC(+m[8]!, mon, +m[2]!, +m[3]!, +m[4]!, +m[5]!);
-    const off = (+m[6]! * 60 + +m[7]!) * 60_000 * (m[6] === '-' ? -1 : 1);
+    if (+m[2]! < 1 || +m[2]! > 31 || +m[3]! > 23 || +m[4]! > 59 || +m[5]! > 60) return null;
+    const utc = Date.UTC(+m[9]!, mon, +m[2]!, +m[3]!, +m[4]!, +m[5]!);
+    const off = (+m[7]! * 60 + +m[8]!) * 60_000 * (m[6] === '-' ? -1 : 1);
     return check(utc - off);
   }
   m = NAIVE.exec(s);
@@ -164,7 +177,8 @@ export function localDayStart(day: string, tz: string): number {
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(day);
   if (!m) throw new Error(`expected a date YYYY-MM-DD, got "${day}"`);
   const wall = Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!);
-  if (Number.isNaN(wall) || new Date(wall).getUTCDate() !== +m[3]!) throw new Error(`not a calendar date: "${day}"`);
+  if (Number.isNaN(wall) || new Date(wall).getUTCDate() !== +m[3]!)
+    throw new Error(`not a calendar date: "${day}"`);
   return wallToUtc(wall, tz);
 }
 

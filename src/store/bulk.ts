@@ -8,6 +8,7 @@ import type { Kysely } from 'kysely';
 import type { Store } from './db.ts';
 import { rowsPerInsert } from './db.ts';
 import type { Database } from './schema.ts';
+import { getOrInsert } from '../util/maps.ts';
 
 type Row = Record<string, string | number | null>;
 
@@ -27,12 +28,13 @@ export async function bulkInsert<T extends keyof Database>(
   if (!rows.length) return [];
   const cols = Object.keys(rows[0]!);
   if (store.sqlite) {
-    let cache = statements.get(store.sqlite);
-    if (!cache) statements.set(store.sqlite, (cache = new Map()));
+    const cache = getOrInsert(statements, store.sqlite, () => new Map());
     const sig = `${table}(${cols.join(',')})`;
     let st = cache.get(sig);
     if (!st) {
-      st = store.sqlite.prepare(`insert into "${table}" (${cols.map((c) => `"${c}"`).join(',')}) values (${cols.map(() => '?').join(',')}) on conflict do nothing`);
+      st = store.sqlite.prepare(
+        `insert into "${table}" (${cols.map((c) => `"${c}"`).join(',')}) values (${cols.map(() => '?').join(',')}) on conflict do nothing`,
+      );
       cache.set(sig, st);
     }
     const out = new Array<boolean>(rows.length);
@@ -47,7 +49,10 @@ export async function bulkInsert<T extends keyof Database>(
   for (let i = 0; i < rows.length; i += per) {
     const chunk = rows.slice(i, i + per);
     // biome-ignore lint/suspicious/noExplicitAny: the table is generic; rows are typed by the caller.
-    const q = db.insertInto(table).values(chunk as any).onConflict((oc) => oc.doNothing());
+    const q = db
+      .insertInto(table)
+      .values(chunk as any)
+      .onConflict((oc) => oc.doNothing());
     if (!returnKey) {
       await q.execute();
       for (const _ of chunk) out.push(true);

@@ -171,7 +171,11 @@ const migrations: Record<string, Migration> = {
         .addColumn('thread', 'text', (c) => c.notNull())
         .addColumn('tag', 'text', (c) => c.notNull())
         .execute();
-      await db.schema.createIndex('conversation_tags_thread').on('conversation_tags').column('thread').execute();
+      await db.schema
+        .createIndex('conversation_tags_thread')
+        .on('conversation_tags')
+        .column('thread')
+        .execute();
       await db.schema.createIndex('conversation_tags_tag').on('conversation_tags').column('tag').execute();
 
       await localKeys(

@@ -16,7 +16,10 @@ const BIN = join(import.meta.dirname, '../../bin/cspulse.js');
 
 async function cspulse(...args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { env: { ...process.env, CI: 'true' }, maxBuffer: 64 * 2 ** 20 });
+    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], {
+      env: { ...process.env, CI: 'true' },
+      maxBuffer: 64 * 2 ** 20,
+    });
     return { stdout, stderr, code: 0 };
   } catch (e) {
     const err = e as { stdout: string; stderr: string; code: number };
@@ -33,7 +36,12 @@ describe('cspulse', () => {
     db = join(dir, 'cli.db');
     events = join(dir, 'events.ndjson');
     const lines = scenario().map((e) => JSON.stringify(e));
-    lines.splice(3, 0, '{"kind":"message","id":"bad1","channel":"web","ts":"not a time","role":"customer"}', '{ broken json');
+    lines.splice(
+      3,
+      0,
+      '{"kind":"message","id":"bad1","channel":"web","ts":"not a time","role":"customer"}',
+      '{ broken json',
+    );
     writeFileSync(events, `${lines.join('\n')}\n`);
   });
 
@@ -54,27 +62,67 @@ describe('cspulse', () => {
   });
 
   it('reports JSON with METRICS.md ids, seconds as numbers and rates as fractions', async () => {
-    const r = await cspulse('report', '--db', db, '--by', 'agent', '--format', 'json', '--metrics', 'received,frt_avg_s,frt_median_s,frt_p90_s,resolution_rate');
+    const r = await cspulse(
+      'report',
+      '--db',
+      db,
+      '--by',
+      'agent',
+      '--format',
+      'json',
+      '--metrics',
+      'received,frt_avg_s,frt_median_s,frt_p90_s,resolution_rate',
+    );
     expect(r.code).toBe(0);
     const report = JSON.parse(r.stdout);
     expect(report.timezone).toBe('Asia/Shanghai');
-    expect(Object.keys(report.definitions)).toEqual(['received', 'frt_avg_s', 'frt_median_s', 'frt_p90_s', 'resolution_rate']);
+    expect(Object.keys(report.definitions)).toEqual([
+      'received',
+      'frt_avg_s',
+      'frt_median_s',
+      'frt_p90_s',
+      'resolution_rate',
+    ]);
     expect(report.definitions.frt_avg_s.zh).toBe('首次响应时长');
     // Without a roster an agent is an account on one channel: "zhang" on web (named 张三 by the
     // events) and "zhang" on wechat are two agents until someone merges them.
     const zhang = report.rows.find((x: { key: { agent: string } }) => x.key.agent === '张三');
-    expect(zhang.metrics).toEqual({ received: 2, frt_avg_s: 45, frt_median_s: 45, frt_p90_s: 57, resolution_rate: 1 });
+    expect(zhang.metrics).toEqual({
+      received: 2,
+      frt_avg_s: 45,
+      frt_median_s: 45,
+      frt_p90_s: 57,
+      resolution_rate: 1,
+    });
   });
 
   it('lists unknown accounts and merges them into one agent', async () => {
     const unknown = JSON.parse((await cspulse('agents', 'list', '--unknown', '--json', '--db', db)).stdout);
-    const web = unknown.find((a: { platform: string; account: string }) => a.platform === 'web' && a.account === 'zhang');
-    const wechat = unknown.find((a: { platform: string; account: string }) => a.platform === 'wechat' && a.account === 'zhang');
+    const web = unknown.find(
+      (a: { platform: string; account: string }) => a.platform === 'web' && a.account === 'zhang',
+    );
+    const wechat = unknown.find(
+      (a: { platform: string; account: string }) => a.platform === 'wechat' && a.account === 'zhang',
+    );
     expect(web.name).toBe('张三');
     expect(wechat.name).toBe('zhang');
     const merged = await cspulse('agents', 'merge', wechat.id, web.id, '--db', db);
     expect(merged.code).toBe(0);
-    const report = JSON.parse((await cspulse('report', '--db', db, '--by', 'agent', '--format', 'json', '--metrics', 'received,resolution_rate')).stdout);
+    const report = JSON.parse(
+      (
+        await cspulse(
+          'report',
+          '--db',
+          db,
+          '--by',
+          'agent',
+          '--format',
+          'json',
+          '--metrics',
+          'received,resolution_rate',
+        )
+      ).stdout,
+    );
     const zhang = report.rows.find((x: { key: { agent: string } }) => x.key.agent === '张三');
     // As in the hand-computed scenario (values are rounded to 6 decimals).
     expect(zhang.metrics).toEqual({ received: 3, resolution_rate: 0.666667 });
@@ -84,8 +132,22 @@ describe('cspulse', () => {
     const table = await cspulse('report', '--db', db, '--by', 'channel');
     expect(table.stdout).toContain('渠道');
     expect(table.stdout).toContain('合计');
-    const csv = await cspulse('report', '--db', db, '--by', 'day', '--format', 'csv', '--metrics', 'conversations');
-    expect(csv.stdout.replace('\uFEFF', '').split('\r\n').slice(0, 3)).toEqual(['日期,会话数', '2025-11-05,4', '2025-11-06,0']);
+    const csv = await cspulse(
+      'report',
+      '--db',
+      db,
+      '--by',
+      'day',
+      '--format',
+      'csv',
+      '--metrics',
+      'conversations',
+    );
+    expect(csv.stdout.replace('\uFEFF', '').split('\r\n').slice(0, 3)).toEqual([
+      '日期,会话数',
+      '2025-11-05,4',
+      '2025-11-06,0',
+    ]);
     const bad = await cspulse('report', '--db', db, '--metrics', 'happiness');
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('unknown metric "happiness"');
@@ -103,11 +165,26 @@ describe('cspulse', () => {
     const garbage = join(dir, 'garbage.bin');
     writeFileSync(garbage, Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919) % 256)));
     const deep = join(dir, 'deep.ndjson');
-    writeFileSync(deep, `${'['.repeat(100_000)}\n{"kind":"message","id":"ok","channel":"web","ts":1762308000,"role":"customer","customer":{"id":"x"}}\n`);
-    const r = await cspulse('import', empty, folder, garbage, join(dir, 'missing.ndjson'), deep, '--db', db, '--json');
+    writeFileSync(
+      deep,
+      `${'['.repeat(100_000)}\n{"kind":"message","id":"ok","channel":"web","ts":1762308000,"role":"customer","customer":{"id":"x"}}\n`,
+    );
+    const r = await cspulse(
+      'import',
+      empty,
+      folder,
+      garbage,
+      join(dir, 'missing.ndjson'),
+      deep,
+      '--db',
+      db,
+      '--json',
+    );
     expect(r.code).toBe(1);
     const summary = JSON.parse(r.stdout);
-    const reasons = summary.rejects.map((x: { file: string; reason: string }) => `${x.file}: ${x.reason}`).join('\n');
+    const reasons = summary.rejects
+      .map((x: { file: string; reason: string }) => `${x.file}: ${x.reason}`)
+      .join('\n');
     expect(reasons).toContain('empty');
     expect(reasons).toContain('directory');
     expect(reasons).toContain('missing.ndjson');
@@ -125,13 +202,27 @@ describe('cspulse', () => {
 
   it('writes the demo as canonical NDJSON that imports without a reject', async () => {
     const out = join(dir, 'demo.ndjson');
-    const w = await cspulse('demo', '--agents', '2', '--days', '2', '--seed', '3', '--end', '2025-11-30', '--out', out);
+    const w = await cspulse(
+      'demo',
+      '--agents',
+      '2',
+      '--days',
+      '2',
+      '--seed',
+      '3',
+      '--end',
+      '2025-11-30',
+      '--out',
+      out,
+    );
     expect(w.code).toBe(0);
     const r = await cspulse('import', out, '--db', join(dir, 'demo.db'), '--json');
     const summary = JSON.parse(r.stdout);
     expect(summary.rejected).toBe(0);
     expect(summary.accepted).toBeGreaterThan(500);
-    const report = JSON.parse((await cspulse('report', '--db', join(dir, 'demo.db'), '--by', 'channel', '--format', 'json')).stdout);
+    const report = JSON.parse(
+      (await cspulse('report', '--db', join(dir, 'demo.db'), '--by', 'channel', '--format', 'json')).stdout,
+    );
     expect(report.rows.length).toBeGreaterThanOrEqual(5);
   });
 });

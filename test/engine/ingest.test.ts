@@ -25,7 +25,11 @@ async function store(): Promise<Store> {
 async function load(s: Store, events: CanonicalEventInput[], batches = 1, refreshEach = false) {
   const size = Math.ceil(events.length / batches);
   for (let i = 0; i < events.length; i += size) {
-    await accept(s, events.slice(i, i + size).map((raw, j) => ({ line: i + j + 1, raw })), 'test');
+    await accept(
+      s,
+      events.slice(i, i + size).map((raw, j) => ({ line: i + j + 1, raw })),
+      'test',
+    );
     if (refreshEach) await refreshFacts(s);
   }
   await refreshFacts(s);
@@ -37,8 +41,18 @@ async function facts(s: Store) {
   return {
     conversations: await db.selectFrom('conversations').selectAll().orderBy('id').execute(),
     segments: await db.selectFrom('segments').selectAll().orderBy('id').execute(),
-    responses: await db.selectFrom('responses').selectAll().orderBy('conversation_id').orderBy('seq').execute(),
-    tags: await db.selectFrom('conversation_tags').selectAll().orderBy('conversation_id').orderBy('tag').execute(),
+    responses: await db
+      .selectFrom('responses')
+      .selectAll()
+      .orderBy('conversation_id')
+      .orderBy('seq')
+      .execute(),
+    tags: await db
+      .selectFrom('conversation_tags')
+      .selectAll()
+      .orderBy('conversation_id')
+      .orderBy('tag')
+      .execute(),
     agents: await db.selectFrom('agents').select(['id', 'name']).orderBy('id').execute(),
   };
 }
@@ -47,7 +61,17 @@ async function facts(s: Store) {
 const eventArb = fc
   .array(
     fc.record({
-      kind: fc.constantFrom('customer', 'customer', 'agent', 'agent', 'bot', 'assign', 'close', 'rating', 'order'),
+      kind: fc.constantFrom(
+        'customer',
+        'customer',
+        'agent',
+        'agent',
+        'bot',
+        'assign',
+        'close',
+        'rating',
+        'order',
+      ),
       channel: fc.constantFrom('web', 'wechat'),
       customer: fc.constantFrom('c1', 'c2', 'c3'),
       agent: fc.constantFrom('a1', 'a2', 'a3'),
@@ -65,7 +89,9 @@ const eventArb = fc
         channel: r.channel,
         ts: Date.UTC(2025, 10, 3) + r.minute * 60_000,
         customer: { id: r.customer, region: r.customer === 'c1' ? '北京' : '上海' },
-        ...(r.native && r.channel === 'web' ? { conversationId: `${r.customer}-${Math.floor(r.minute / 1440)}` } : {}),
+        ...(r.native && r.channel === 'web'
+          ? { conversationId: `${r.customer}-${Math.floor(r.minute / 1440)}` }
+          : {}),
       };
       switch (r.kind) {
         case 'customer':
@@ -91,7 +117,11 @@ describe('ingest', () => {
     const s = await store();
     await load(s, scenario());
     const before = await facts(s);
-    const r = await accept(s, scenario().map((raw, i) => ({ line: i + 1, raw })), 'again');
+    const r = await accept(
+      s,
+      scenario().map((raw, i) => ({ line: i + 1, raw })),
+      'again',
+    );
     expect(r).toMatchObject({ accepted: 0, duplicates: scenario().length });
     expect(await refreshFacts(s)).toBe(0); // nothing marked dirty
     expect(await facts(s)).toEqual(before);
@@ -100,7 +130,11 @@ describe('ingest', () => {
   it('counts duplicates inside one batch', async () => {
     const s = await store();
     const events = scenario();
-    const r = await accept(s, [...events, events[0]!].map((raw, i) => ({ line: i + 1, raw })), 'dup');
+    const r = await accept(
+      s,
+      [...events, events[0]!].map((raw, i) => ({ line: i + 1, raw })),
+      'dup',
+    );
     expect(r).toMatchObject({ accepted: events.length, duplicates: 1 });
   });
 
@@ -129,17 +163,22 @@ describe('ingest', () => {
 
   it('gives identical facts whatever the arrival order and batching (property)', async () => {
     await fc.assert(
-      fc.asyncProperty(eventArb, fc.integer({ min: 1, max: 5 }), fc.boolean(), async (events, batches, refreshEach) => {
-        const a = await store();
-        const b = await store();
-        await load(a, events);
-        const shuffled = [...events].sort(() => Math.random() - 0.5);
-        await load(b, shuffled, batches, refreshEach);
-        expect(await facts(b)).toEqual(await facts(a));
-        await a.close();
-        await b.close();
-        stores.length = 0;
-      }),
+      fc.asyncProperty(
+        eventArb,
+        fc.integer({ min: 1, max: 5 }),
+        fc.boolean(),
+        async (events, batches, refreshEach) => {
+          const a = await store();
+          const b = await store();
+          await load(a, events);
+          const shuffled = [...events].sort(() => Math.random() - 0.5);
+          await load(b, shuffled, batches, refreshEach);
+          expect(await facts(b)).toEqual(await facts(a));
+          await a.close();
+          await b.close();
+          stores.length = 0;
+        },
+      ),
       { numRuns: 25 },
     );
   });
@@ -151,10 +190,24 @@ describe('ingest', () => {
         await load(s, events);
         const r = await runReport(s, {
           by: ['agent'],
-          metrics: ['received', 'valid', 'conversations', 'missed', 'frt_median_s', 'frt_p90_s', 'frt_avg_s', 'resolution_rate', 'csat_avg', 'effective_rate', 'transfer_rate', 'concurrency_max'],
+          metrics: [
+            'received',
+            'valid',
+            'conversations',
+            'missed',
+            'frt_median_s',
+            'frt_p90_s',
+            'frt_avg_s',
+            'resolution_rate',
+            'csat_avg',
+            'effective_rate',
+            'transfer_rate',
+            'concurrency_max',
+          ],
         });
         const sum = (id: string) => r.rows.reduce((acc, x) => acc + (x.metrics[id] ?? 0), 0);
-        for (const id of ['received', 'valid', 'conversations', 'missed']) expect(sum(id)).toBeCloseTo(r.total.metrics[id] ?? 0, 6);
+        for (const id of ['received', 'valid', 'conversations', 'missed'])
+          expect(sum(id)).toBeCloseTo(r.total.metrics[id] ?? 0, 6);
         for (const x of [...r.rows, r.total]) {
           const m = x.metrics;
           expect(m.valid!).toBeLessThanOrEqual(m.received! + 1e-9);
@@ -176,14 +229,26 @@ describe('ingest', () => {
     const s = await store();
     await load(s, scenario());
     const late: CanonicalEventInput = {
-      kind: 'message', id: 'late', source: 'test', channel: 'web', conversationId: 'A', customer: { id: 'c1' },
-      ts: Date.parse('2025-11-05T02:00:20Z'), role: 'agent', account: 'zhang', text: '稍等',
+      kind: 'message',
+      id: 'late',
+      source: 'test',
+      channel: 'web',
+      conversationId: 'A',
+      customer: { id: 'c1' },
+      ts: Date.parse('2025-11-05T02:00:20Z'),
+      role: 'agent',
+      account: 'zhang',
+      text: '稍等',
     };
     await accept(s, [{ line: 1, raw: late }], 'late');
     const dirty = await s.db.selectFrom('dirty_threads').select('thread').execute();
     expect(dirty.map((d) => d.thread)).toEqual(['web|#A']);
     expect(await refreshFacts(s)).toBe(1);
-    const a = await s.db.selectFrom('conversations').select(['frt_ms', 'messages_out']).where('native_id', '=', 'A').executeTakeFirstOrThrow();
+    const a = await s.db
+      .selectFrom('conversations')
+      .select(['frt_ms', 'messages_out'])
+      .where('native_id', '=', 'A')
+      .executeTakeFirstOrThrow();
     expect(a).toEqual({ frt_ms: 10_000, messages_out: 3 }); // 10:00:20 is now the first reply, 10 s after assignment
   });
 });

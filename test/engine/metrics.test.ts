@@ -18,7 +18,11 @@ async function load(store: Store) {
     { name: '张三', employeeNo: 'KF001', group: '售后组', accounts: [{ account: 'zhang' }] },
     { name: '李四', employeeNo: 'KF002', group: '售前组', accounts: [{ account: 'li' }] },
   ]);
-  const r = await accept(store, scenario().map((raw, i) => ({ line: i + 1, raw })), 'scenario');
+  const r = await accept(
+    store,
+    scenario().map((raw, i) => ({ line: i + 1, raw })),
+    'scenario',
+  );
   expect(r.rejects).toEqual([]);
   await refreshFacts(store);
 }
@@ -35,7 +39,11 @@ describe.each(DIALECTS)('metrics on the hand-computed scenario (%s)', (dialect) 
   beforeAll(async () => {
     store = await freshStore(dialect);
     await load(store);
-    byAgent = await runReport(store, { by: ['agent'], metrics: ALL, now: Date.parse('2025-12-01T00:00:00Z') });
+    byAgent = await runReport(store, {
+      by: ['agent'],
+      metrics: ALL,
+      now: Date.parse('2025-12-01T00:00:00Z'),
+    });
   });
   afterAll(async () => store?.close());
 
@@ -104,7 +112,11 @@ describe.each(DIALECTS)('metrics on the hand-computed scenario (%s)', (dialect) 
   });
 
   it('uses business hours when asked', async () => {
-    const r = await runReport(store, { by: ['agent'], metrics: ['customer_frt_avg_s', 'wait_avg_s', 'art_avg_s'], businessHours: true });
+    const r = await runReport(store, {
+      by: ['agent'],
+      metrics: ['customer_frt_avg_s', 'wait_avg_s', 'art_avg_s'],
+      businessHours: true,
+    });
     const z = row(r, '张三');
     // E: 20:00 → 09:01 next day is one business minute; its queue is 0 business seconds.
     expect(z.customer_frt_avg_s).toBe(50); // (40 + 60) / 2
@@ -132,7 +144,11 @@ describe.each(DIALECTS)('metrics on the hand-computed scenario (%s)', (dialect) 
     ]);
     const tagged = await runReport(store, { metrics: ['conversations'], filters: { tag: ['VIP'] } });
     expect(tagged.total.metrics.conversations).toBe(1);
-    const region = await runReport(store, { by: ['region'], metrics: ['conversations'], filters: { region: ['北京'] } });
+    const region = await runReport(store, {
+      by: ['region'],
+      metrics: ['conversations'],
+      filters: { region: ['北京'] },
+    });
     expect(region.rows.map((r) => [r.key.region, r.metrics.conversations])).toEqual([['北京', 3]]);
     const range = await runReport(store, { from: '2025-11-06', to: '2025-11-06', metrics: ['received'] });
     expect(range.total.metrics.received).toBe(1);

@@ -19,7 +19,7 @@ import type { Reject } from '../../model/events.ts';
 import { wallToUtc } from '../../model/time.ts';
 import { openInput } from '../shared/input.ts';
 import { type Cell, cellText, readCsvTable, readXlsxTable, type TableBlock } from '../shared/table.ts';
-import { parseTime } from '../shared/time.ts';
+import { parseTimestamp as parseTime } from '../../model/time.ts';
 import {
   clip,
   checkOptions,

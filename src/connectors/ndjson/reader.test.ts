@@ -23,8 +23,10 @@ describe('NDJSON reader', () => {
       [4, 'm2'],
       [9, 'c1'],
     ]);
-    // Twitter-format strings are converted here (model/time.ts cannot read them yet).
-    expect(c.items[2]!.raw.ts).toBe(Date.UTC(2017, 9, 31, 22, 10, 47));
+    // Without a timezone, strings pass through; validation reads every format, Twitter's included.
+    expect(c.items[2]!.raw.ts).toBe('Tue Oct 31 22:10:47 +0000 2017');
+    const valid = validateEvent(c.items[2]!.raw);
+    expect(valid.ok && valid.event.ts).toBe(Date.UTC(2017, 9, 31, 22, 10, 47));
     expect(c.items[1]!.raw.ts).toBe('2025-11-05 14:31:00');
     expect(c.rejects.map((r) => [r.file, r.line])).toEqual([
       [path, 5],

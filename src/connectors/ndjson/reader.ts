@@ -8,10 +8,9 @@
  * - Invalid UTF-8 bytes decode to U+FFFD instead of rejecting the line: one damaged byte in a text
  *   must not lose the message.
  * - With an explicit timezone, string timestamps without an offset (ts, dueTs) are converted here,
- *   since validateEvent reads them in the default zone. Without one they are passed through, except
- *   Twitter-format dates, which model/time.ts cannot read (see shared/time.ts).
+ *   since validateEvent reads them in the default zone. Without one they are passed through.
  */
-import { parseTime, parseTwitterDate } from '../shared/time.ts';
+import { parseTimestamp } from '../../model/time.ts';
 import { assertHasContent, binaryReason, openInput, sniffEncoding } from '../shared/input.ts';
 import { MAX_LINE_CHARS, readLineBlocks } from '../shared/lines.ts';
 import { clip, checkOptions, DEFAULT_BATCH_SIZE, type ReadBatch, type ReadOptions } from '../types.ts';
@@ -85,18 +84,11 @@ function isBlank(s: string): boolean {
 }
 
 /**
- * Strings with an offset parse the same in any zone, so with a timezone every string timestamp is
- * converted here. Without one only Twitter-format strings are (parseTimestamp misreads them), and
- * they are recognised by their first letter, so the common numeric/ISO case costs one char test.
+ * Times without an offset are local: with the import's timezone they are converted here; without
+ * one the model reads them in its default zone. Strings with an offset read the same in any zone.
  */
 function fixTimes(o: Record<string, unknown>, tz: string | undefined): void {
-  if (typeof o.ts === 'string') o.ts = fixTime(o.ts, tz);
-  if (typeof o.dueTs === 'string') o.dueTs = fixTime(o.dueTs, tz);
-}
-
-function fixTime(v: string, tz: string | undefined): string | number {
-  if (tz) return parseTime(v, tz) ?? v;
-  const c = v.charCodeAt(0);
-  if ((c >= 65 && c <= 90) || (c >= 97 && c <= 122)) return parseTwitterDate(v) ?? v;
-  return v;
+  if (!tz) return;
+  if (typeof o.ts === 'string') o.ts = parseTimestamp(o.ts, tz) ?? o.ts;
+  if (typeof o.dueTs === 'string') o.dueTs = parseTimestamp(o.dueTs, tz) ?? o.dueTs;
 }

@@ -19,7 +19,7 @@
  * - Tweet ids written as floats ("3.0") are integers; a duplicate tweet_id is a reject.
  */
 import type { Reject } from '../../model/events.ts';
-import { parseTime } from '../shared/time.ts';
+import { parseTimestamp as parseTime } from '../../model/time.ts';
 import { openInput } from '../shared/input.ts';
 import { cellText, readCsvTable } from '../shared/table.ts';
 import { clip, checkOptions, DEFAULT_BATCH_SIZE, quote, type ReadBatch, type ReadOptions } from '../types.ts';

@@ -9,14 +9,26 @@ import type { Measures } from '../measures.ts';
 import { aggregate, type QueryOptions } from './run.ts';
 import type { FactTable, Scope } from './scope.ts';
 
-export const CONVERSATION_FACTS: FactTable = { table: 'conversations', agentColumn: 'agent_id', conversationColumn: 'id' };
+export const CONVERSATION_FACTS: FactTable = {
+  table: 'conversations',
+  agentColumn: 'agent_id',
+  conversationColumn: 'id',
+};
 const DAY = 86_400_000;
 
-export async function conversationMeasures(db: Kysely<Database>, scope: Scope, settings: Settings, opt: QueryOptions) {
-  const counted = opt.excludeGreetingOnly ? sql`f.has_customer = 1 and f.invalid = 0` : sql`f.has_customer = 1`;
+export async function conversationMeasures(
+  db: Kysely<Database>,
+  scope: Scope,
+  settings: Settings,
+  opt: QueryOptions,
+) {
+  const counted = opt.excludeGreetingOnly
+    ? sql`f.has_customer = 1 and f.invalid = 0`
+    : sql`f.has_customer = 1`;
   const valid = sql`f.has_customer = 1 and f.human_replied = 1`;
   const { rule, minRating, unrated, repeatDays } = settings.resolution;
-  const noRepeat = (days: number) => sql`(f.next_conv_ts is null or f.next_conv_ts - f.end_ts > ${days * DAY})`;
+  const noRepeat = (days: number) =>
+    sql`(f.next_conv_ts is null or f.next_conv_ts - f.end_ts > ${days * DAY})`;
   let resolved: ReturnType<typeof sql>;
   let base: ReturnType<typeof sql>;
   if (rule === 'platform_flag') {
@@ -26,9 +38,10 @@ export async function conversationMeasures(db: Kysely<Database>, scope: Scope, s
     resolved = noRepeat(repeatDays);
     base = sql`1 = 1`;
   } else {
-    resolved = unrated === 'resolved'
-      ? sql`f.closed = 1 and (f.rating is null or f.rating >= ${minRating})`
-      : sql`f.closed = 1 and f.rating >= ${minRating}`;
+    resolved =
+      unrated === 'resolved'
+        ? sql`f.closed = 1 and (f.rating is null or f.rating >= ${minRating})`
+        : sql`f.closed = 1 and f.rating >= ${minRating}`;
     base = unrated === 'excluded' ? sql`f.rating is not null` : sql`1 = 1`;
   }
   const wait = opt.businessHours ? sql.ref('f.wait_bh_ms') : sql.ref('f.wait_ms');
@@ -41,7 +54,9 @@ export async function conversationMeasures(db: Kysely<Database>, scope: Scope, s
     validConversations: count(valid),
     resolved: count(sql`${valid} and ${base} and ${resolved}`),
     resolutionBase: count(sql`${valid} and ${base}`),
-    fcr: count(sql`${valid} and ${base} and ${resolved} and f.human_segments = 1 and ${noRepeat(settings.fcr.windowDays)}`),
+    fcr: count(
+      sql`${valid} and ${base} and ${resolved} and f.human_segments = 1 and ${noRepeat(settings.fcr.windowDays)}`,
+    ),
     rated: count(sql`f.rating is not null`),
     ratedValid: count(sql`${valid} and f.rating is not null`),
     ratingSum: sql`sum(coalesce(f.rating, 0))`,

@@ -6,9 +6,18 @@ import type { Measures } from '../measures.ts';
 import { aggregate, type QueryOptions, valuesByKey } from './run.ts';
 import type { FactTable, Scope } from './scope.ts';
 
-export const FIRST_RESPONSE_FACTS: FactTable = { table: 'conversations', agentColumn: 'frt_agent_id', conversationColumn: 'id' };
+export const FIRST_RESPONSE_FACTS: FactTable = {
+  table: 'conversations',
+  agentColumn: 'frt_agent_id',
+  conversationColumn: 'id',
+};
 
-export function firstResponseMeasures(db: Kysely<Database>, scope: Scope, settings: Settings, opt: QueryOptions) {
+export function firstResponseMeasures(
+  db: Kysely<Database>,
+  scope: Scope,
+  settings: Settings,
+  opt: QueryOptions,
+) {
   const frt = sql.ref(opt.businessHours ? 'f.frt_bh_ms' : 'f.frt_ms');
   const cfrt = sql.ref(opt.businessHours ? 'f.cfrt_bh_ms' : 'f.cfrt_ms');
   return aggregate(db, FIRST_RESPONSE_FACTS, scope, {

@@ -6,7 +6,11 @@ import type { Measures } from '../measures.ts';
 import { aggregate, type QueryOptions, valuesByKey } from './run.ts';
 import type { FactTable, Scope } from './scope.ts';
 
-export const RESPONSE_FACTS: FactTable = { table: 'responses', agentColumn: 'agent_id', conversationColumn: 'conversation_id' };
+export const RESPONSE_FACTS: FactTable = {
+  table: 'responses',
+  agentColumn: 'agent_id',
+  conversationColumn: 'conversation_id',
+};
 
 export function responseMeasures(db: Kysely<Database>, scope: Scope, settings: Settings, opt: QueryOptions) {
   const ms = sql.ref(opt.businessHours ? 'f.bh_ms' : 'f.ms');

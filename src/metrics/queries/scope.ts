@@ -5,7 +5,17 @@
  */
 import { type RawBuilder, sql } from 'kysely';
 
-export const DIMENSIONS = ['agent', 'group', 'channel', 'region', 'day', 'week', 'month', 'hour', 'weekday'] as const;
+export const DIMENSIONS = [
+  'agent',
+  'group',
+  'channel',
+  'region',
+  'day',
+  'week',
+  'month',
+  'hour',
+  'weekday',
+] as const;
 export type Dimension = (typeof DIMENSIONS)[number];
 
 export interface Filters {
@@ -59,7 +69,9 @@ export function scopeSql(fact: FactTable, scope: Scope, extraWhere: RawBuilder<u
         return sql`${sql.ref(`f.${d}`)} as ${sql.ref(`k_${d}`)}`;
     }
   });
-  const groupExprs = scope.by.map((d) => (d === 'agent' ? agentCol : d === 'group' ? sql`ag.group_name` : sql.ref(`f.${d}`)));
+  const groupExprs = scope.by.map((d) =>
+    d === 'agent' ? agentCol : d === 'group' ? sql`ag.group_name` : sql.ref(`f.${d}`),
+  );
 
   const conds: RawBuilder<unknown>[] = [...extraWhere];
   if (scope.from) conds.push(sql`f.day >= ${scope.from}`);

@@ -5,7 +5,11 @@ import type { Measures } from '../measures.ts';
 import { aggregate, type QueryOptions, valuesByKey } from './run.ts';
 import type { FactTable, Scope } from './scope.ts';
 
-export const SEGMENT_FACTS: FactTable = { table: 'segments', agentColumn: 'agent_id', conversationColumn: 'conversation_id' };
+export const SEGMENT_FACTS: FactTable = {
+  table: 'segments',
+  agentColumn: 'agent_id',
+  conversationColumn: 'conversation_id',
+};
 
 const excluded = (opt: QueryOptions) => (opt.excludeGreetingOnly ? [sql`f.invalid = 0`] : []);
 
@@ -29,7 +33,10 @@ export function segmentMeasures(db: Kysely<Database>, scope: Scope, opt: QueryOp
 }
 
 export function handleValues(db: Kysely<Database>, scope: Scope, opt: QueryOptions) {
-  return valuesByKey(db, SEGMENT_FACTS, scope, opt.businessHours ? 'handle_bh_ms' : 'handle_ms', [sql`f.valid = 1`, ...excluded(opt)]);
+  return valuesByKey(db, SEGMENT_FACTS, scope, opt.businessHours ? 'handle_bh_ms' : 'handle_ms', [
+    sql`f.valid = 1`,
+    ...excluded(opt),
+  ]);
 }
 
 /** Segment intervals per key and agent, for concurrency. */

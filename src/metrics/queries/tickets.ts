@@ -5,7 +5,11 @@ import type { Measures } from '../measures.ts';
 import { aggregate } from './run.ts';
 import type { FactTable, Scope } from './scope.ts';
 
-export const TICKET_FACTS: FactTable = { table: 'tickets', agentColumn: 'agent_id', conversationColumn: null };
+export const TICKET_FACTS: FactTable = {
+  table: 'tickets',
+  agentColumn: 'agent_id',
+  conversationColumn: null,
+};
 
 export function ticketMeasures(db: Kysely<Database>, scope: Scope, now: number) {
   return aggregate(db, TICKET_FACTS, scope, {
