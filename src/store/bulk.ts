@@ -48,9 +48,9 @@ export async function bulkInsert<T extends keyof Database>(
   const per = rowsPerInsert(cols.length);
   for (let i = 0; i < rows.length; i += per) {
     const chunk = rows.slice(i, i + per);
-    // biome-ignore lint/suspicious/noExplicitAny: the table is generic; rows are typed by the caller.
     const q = db
       .insertInto(table)
+      // biome-ignore lint/suspicious/noExplicitAny: the table is generic; rows are typed by the caller.
       .values(chunk as any)
       .onConflict((oc) => oc.doNothing());
     if (!returnKey) {
