@@ -1,14 +1,16 @@
-import { generateDemo } from '/work/main/src/demo/generate.ts';
-import { accept, refreshFacts } from '/work/main/src/ingest/pipeline.ts';
-import { openStore } from '/work/main/src/store/db.ts';
+import { readEvents } from './src/connectors/index.ts';
+import { accept, refreshFacts } from './src/ingest/pipeline.ts';
+import { openStore } from './src/store/db.ts';
 import { rmSync } from 'node:fs';
-const opts = { agents: 10, days: 10, seed: 1, end: '2025-11-30' };
-const all = [...generateDemo(opts)].flat();
-rmSync('/tmp/prof.db', { force: true }); rmSync('/tmp/prof.db-wal', { force: true });
-const store = await openStore('/tmp/prof.db');
-let t = performance.now(); let line = 0;
-for (let i = 0; i < all.length; i += 5000) await accept(store, all.slice(i, i + 5000).map(raw => ({ line: ++line, raw })), 'demo', 'demo');
-console.log('accept', line, ((performance.now() - t) / 1000).toFixed(2));
+rmSync('/tmp/p.db', { force: true }); rmSync('/tmp/p.db-wal', { force: true });
+const store = await openStore('/tmp/p.db');
+let t = performance.now(); let n = 0;
+const batches = [];
+for await (const b of readEvents('/tmp/d15.ndjson', 'ndjson')) { batches.push(b); n += b.items.length; }
+console.log('read', n, ((performance.now() - t) / 1000).toFixed(2));
+t = performance.now();
+for (const b of batches) await accept(store, b.items, 'f');
+console.log('accept', ((performance.now() - t) / 1000).toFixed(2));
 t = performance.now();
 await refreshFacts(store);
 console.log('refresh', ((performance.now() - t) / 1000).toFixed(2));

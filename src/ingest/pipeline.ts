@@ -9,7 +9,7 @@
  *    from the stored events, then swaps their facts in one transaction. Arrival order therefore
  *    never matters, and a late event costs only its customer's threads.
  */
-import type { Kysely, Transaction } from 'kysely';
+import { type Kysely, sql, type Transaction } from 'kysely';
 import { type CanonicalEvent, type OrderEvent, type Reject, validateEvent } from '../model/events.ts';
 import type { Settings } from '../model/settings.ts';
 import type { Store } from '../store/db.ts';
@@ -34,7 +34,33 @@ export interface AcceptResult {
   rejects: Reject[];
 }
 
+/**
+ * The thread column of an event: its conversation thread; for orders and inquiries, which belong
+ * to a customer, `cust|<customer>`; for presence, `presence|<channel>|<account>`.
+ */
 const CUSTOMER_PREFIX = 'cust|';
+const PRESENCE_PREFIX = 'presence|';
+
+function storageKey(e: CanonicalEvent): string {
+  const thread = threadOf(e);
+  if (thread) return thread;
+  if (e.customer) return CUSTOMER_PREFIX + e.customer.id;
+  return `${PRESENCE_PREFIX}${e.channel}|${'account' in e ? (e.account ?? '') : ''}`;
+}
+
+/** Every conversation thread with its customer; a customer learnt later fills in an unknown one. */
+async function registerThreads(tx: Kysely<Database>, owners: Map<string, string | null>): Promise<void> {
+  const rows = [...owners].map(([thread, customer_id]) => ({ thread, customer_id }));
+  for (const part of chunks(rows, 5000)) {
+    await tx
+      .insertInto('threads')
+      .values(part)
+      .onConflict((oc) =>
+        oc.column('thread').doUpdateSet({ customer_id: sql`coalesce(threads.customer_id, excluded.customer_id)` }),
+      )
+      .execute();
+  }
+}
 
 /** Validate and store one batch of raw events. `file` names the origin in reject reasons. */
 export async function accept(
@@ -68,7 +94,7 @@ export async function accept(
       kind: e.kind,
       ts: e.ts,
       channel: e.channel,
-      thread: threadOf(e),
+      thread: storageKey(e),
       customer_id: e.customer?.id ?? null,
       account: 'account' in e && e.account ? e.account : null,
       payload: JSON.stringify({ ...e, source }),
@@ -79,14 +105,13 @@ export async function accept(
   await store.db.transaction().execute(async (tx) => {
     const added = await bulkInsert(store, tx, 'events', rows, ['source', 'ext_id']);
     const dirty = new Set<string>();
-    const owners = new Map<string, string>();
+    const owners = new Map<string, string | null>();
     rows.forEach((r, i) => {
       if (!added[i]) return;
       inserted++;
-      if (r.thread) {
-        dirty.add(r.thread);
-        if (r.customer_id && !owners.has(r.thread)) owners.set(r.thread, r.customer_id);
-      } else if (r.customer_id) dirty.add(CUSTOMER_PREFIX + r.customer_id);
+      if (r.thread.startsWith(PRESENCE_PREFIX)) return;
+      dirty.add(r.thread);
+      if (!r.thread.startsWith(CUSTOMER_PREFIX) && !owners.get(r.thread)) owners.set(r.thread, r.customer_id);
     });
     await bulkInsert(
       store,
@@ -94,12 +119,7 @@ export async function accept(
       'dirty_threads',
       [...dirty].map((thread) => ({ thread })),
     );
-    await bulkInsert(
-      store,
-      tx,
-      'threads',
-      [...owners].map(([thread, customer_id]) => ({ thread, customer_id })),
-    );
+    await registerThreads(tx, owners);
     if (rejects.length) await recordRejects(store, rejects, tx);
   });
   return { accepted: inserted, duplicates: duplicates + rows.length - inserted, rejects };
@@ -189,19 +209,14 @@ export async function refreshFacts(
 
 /** Mark every thread dirty: after a change of settings that facts depend on. */
 export async function markAllDirty(store: Store): Promise<number> {
-  const threads = await store.db
-    .selectFrom('events')
-    .select('thread')
-    .distinct()
-    .where('thread', 'is not', null)
-    .execute();
+  const threads = await store.db.selectFrom('threads').select('thread').execute();
   await store.db.transaction().execute(async (tx) => {
     await tx.deleteFrom('dirty_threads').execute();
     await bulkInsert(
       store,
       tx,
       'dirty_threads',
-      threads.map((t) => ({ thread: t.thread! })),
+      threads.map((t) => ({ thread: t.thread })),
     );
   });
   return threads.length;
@@ -241,7 +256,7 @@ async function recompute(
   const byThread = new Map<string, CanonicalEvent[]>();
   for (const r of rows) {
     const e = JSON.parse(r.payload) as CanonicalEvent;
-    getOrInsert(byThread, r.thread!, () => []).push(e);
+    getOrInsert(byThread, r.thread, () => []).push(e);
     // Register accounts with their display names before the facts refer to them.
     if ((e.kind === 'message' && e.role === 'agent') || e.kind === 'assignment') {
       ctx.identities.agentFor(e.channel, e.account ?? '(unknown)', e.accountName);
@@ -253,8 +268,12 @@ async function recompute(
           db
             .selectFrom('events')
             .select('payload')
+            .where(
+              'thread',
+              'in',
+              part.map((c) => CUSTOMER_PREFIX + c),
+            )
             .where('kind', '=', 'order')
-            .where('customer_id', 'in', part)
             .execute(),
         )
       ).map((r) => JSON.parse(r.payload) as OrderEvent)

@@ -33,8 +33,11 @@ export interface EventsTable {
   kind: string;
   ts: number;
   channel: string;
-  /** The unit of sessionising: channel + native conversation id, or channel + customer; null for orders/presence. */
-  thread: string | null;
+  /**
+   * The unit of sessionising: channel + native conversation id, or channel + customer; for orders
+   * `cust|<customer>`, for presence `presence|<channel>|<account>` (see pipeline.ts storageKey).
+   */
+  thread: string;
   customer_id: string | null;
   account: string | null;
   payload: string;
