@@ -312,6 +312,8 @@ async function recompute(
     await bulkInsert(store, tx, 'tickets', facts.tickets);
     for (const part of chunks(marks, 5000))
       await tx.deleteFrom('dirty_threads').where('thread', 'in', part).execute();
+    // The daily rollups (metrics/rollups.ts) no longer describe the facts: rebuilt on the next report.
+    await tx.deleteFrom('rollup_state').execute();
   });
 }
 

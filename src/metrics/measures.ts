@@ -119,10 +119,28 @@ export function emptyMeasures(): Measures {
 export function addMeasures(into: Measures, from: Measures): void {
   for (const k of Object.keys(from) as (keyof Measures)[]) {
     const v = from[k];
-    if (Array.isArray(v)) (into[k] as number[]).push(...v);
+    if (Array.isArray(v)) (into[k] as number[]) = (into[k] as number[]).concat(v);
     else if (k === 'concurrencyMax')
       into.concurrencyMax =
         v === null ? into.concurrencyMax : Math.max(into.concurrencyMax ?? 0, v as number);
     else (into[k] as number) += v as number;
   }
+}
+
+/** Ascending numeric sort through a typed array: ~10× faster than Array#sort with a comparator. */
+export function sortNumeric(values: ArrayLike<number>): number[] {
+  return Array.from(Float64Array.from(values).sort());
+}
+
+/** Several sorted or unsorted lists as one ascending list. */
+export function mergeSorted(lists: ArrayLike<number>[]): number[] {
+  let n = 0;
+  for (const l of lists) n += l.length;
+  const all = new Float64Array(n);
+  let at = 0;
+  for (const l of lists) {
+    all.set(l, at);
+    at += l.length;
+  }
+  return Array.from(all.sort());
 }

@@ -7,14 +7,13 @@ import type { Settings } from '../model/settings.ts';
 import type { Store } from '../store/db.ts';
 import { loadSettings } from '../store/settings.ts';
 import { DEFAULT_REPORT_METRICS, METRICS, type MetricDef, metricById, resolveMetric } from './catalog.ts';
-import { addMeasures, emptyMeasures, type Measures } from './measures.ts';
-import { conversationMeasures } from './queries/conversations.ts';
-import { firstResponseMeasures, firstResponseValues } from './queries/first-response.ts';
-import { responseMeasures, responseValues } from './queries/responses.ts';
+import { addMeasures, emptyMeasures, type Measures, sortNumeric } from './measures.ts';
 import type { QueryOptions } from './queries/run.ts';
+import { aggregate, listValues } from './queries/run.ts';
 import { DIMENSIONS, type Dimension, type Filters, type Scope } from './queries/scope.ts';
-import { handleValues, segmentIntervals, segmentMeasures } from './queries/segments.ts';
-import { ticketMeasures } from './queries/tickets.ts';
+import { segmentIntervals } from './queries/segments.ts';
+import { ticketQuery } from './queries/tickets.ts';
+import { ensureRollups, fromRollup, rolledQueries, rollupsAnswer, rollupValues } from './rollups.ts';
 import { computeScore, type ScoreModel } from './scores.ts';
 import { getOrInsert } from '../util/maps.ts';
 
@@ -28,6 +27,8 @@ export interface ReportRequest {
   score?: ScoreModel;
   /** Clock for "still open past due"; tests pin it. */
   now?: number;
+  /** false: always read the facts (tests compare both paths). */
+  useRollups?: boolean;
 }
 
 export interface ReportRow {
@@ -100,10 +101,12 @@ export async function runReport(store: Store, req: ReportRequest, settingsIn?: S
     excludeGreetingOnly: settings.filters.excludeGreetingOnly,
   };
   const scope: Scope = { from: req.from, to: req.to, by, filters };
-  const grouped = await measure(store, scope, settings, opt, [...wanted.keys()], req.now ?? Date.now());
+  const grouped = await measure(store, scope, settings, opt, [...wanted.keys()], req.now ?? Date.now(), req.useRollups ?? true);
   const total = emptyMeasures();
   for (const { m } of grouped.values()) addMeasures(total, m);
-  for (const list of [total.frtValues, total.artValues, total.handleValues]) list.sort((a, b) => a - b);
+  total.frtValues = sortNumeric(total.frtValues);
+  total.artValues = sortNumeric(total.artValues);
+  total.handleValues = sortNumeric(total.handleValues);
 
   /** dims null: the total row, which has no key. */
   const toRow = (dims: Record<string, unknown> | null, m: Measures): ReportRow => {
@@ -184,7 +187,10 @@ function compareKeys(a: ReportRow['key'], b: ReportRow['key'], by: Dimension[]):
   return 0;
 }
 
-/** Run the fact queries a set of metrics needs and merge their measures per report key. */
+/**
+ * Run the measure queries a set of metrics needs — over the daily rollups when they can answer,
+ * else over the facts — and merge their measures per report key.
+ */
 async function measure(
   store: Store,
   scope: Scope,
@@ -192,39 +198,33 @@ async function measure(
   opt: QueryOptions,
   metricIds: string[],
   now: number,
+  useRollups: boolean,
 ): Promise<Map<string, { dims: Record<string, unknown>; m: Measures }>> {
   const db = store.db;
   const out = new Map<string, { dims: Record<string, unknown>; m: Measures }>();
-  const entry = (key: string, dims: Record<string, unknown>) => {
-    return getOrInsert(out, key, () => ({ dims, m: emptyMeasures() }));
-  };
-  const needs = (...ids: string[]) => ids.some((id) => metricIds.includes(id));
-  const groups = new Set(metricIds.map((id) => metricById(id)?.group));
-
+  const entry = (key: string, dims: Record<string, unknown>) =>
+    getOrInsert(out, key, () => ({ dims, m: emptyMeasures() }));
+  const listed = new Set<string>();
+  for (const id of metricIds) {
+    const m = /^(frt|art|handle)_(median|p90)_s$/.exec(id);
+    if (m) listed.add(`${m[1]}Values`);
+  }
+  const rolled = useRollups && rollupsAnswer(scope, metricIds);
+  if (rolled) await ensureRollups(store, settings);
+  const queries = rolledQueries(settings, opt);
   const aggregates = await Promise.all([
-    conversationMeasures(db, scope, settings, opt),
-    firstResponseMeasures(db, scope, settings, opt),
-    segmentMeasures(db, scope, opt),
-    responseMeasures(db, scope, settings, opt),
-    groups.has('tickets') ? ticketMeasures(db, scope, now) : Promise.resolve([]),
+    ...queries.map((q) => aggregate(db, rolled ? fromRollup(q, opt, scope) : q, scope)),
+    metricIds.some((id) => metricById(id)?.group === 'tickets') ? aggregate(db, ticketQuery(now), scope) : [],
   ]);
   for (const rows of aggregates) {
     for (const r of rows) Object.assign(entry(r.key, r.dims).m, r.values);
   }
-  const lists: [
-    boolean,
-    () => ReturnType<typeof responseValues>,
-    'frtValues' | 'artValues' | 'handleValues',
-  ][] = [
-    [needs('frt_median_s', 'frt_p90_s'), () => firstResponseValues(db, scope, opt), 'frtValues'],
-    [needs('art_median_s', 'art_p90_s'), () => responseValues(db, scope, opt), 'artValues'],
-    [needs('handle_median_s', 'handle_p90_s'), () => handleValues(db, scope, opt), 'handleValues'],
-  ];
-  for (const [wantedList, run, field] of lists) {
-    if (!wantedList) continue;
-    for (const [key, v] of await run()) entry(key, v.dims).m[field] = v.values;
+  for (const q of queries) {
+    if (!q.values || !listed.has(q.values.field)) continue;
+    const lists = rolled ? await rollupValues(db, q, opt, scope) : await listValues(db, q, scope);
+    for (const [key, v] of lists) entry(key, v.dims).m[q.values.field] = v.values;
   }
-  if (needs('concurrency_max', 'concurrency_avg')) await addConcurrency(store, scope, opt, entry);
+  if (metricIds.some((id) => id.startsWith('concurrency_'))) await addConcurrency(store, scope, opt, entry);
   return out;
 }
 

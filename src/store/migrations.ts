@@ -198,6 +198,17 @@ const migrations: Record<string, Migration> = {
   },
 };
 
+migrations['002_rollup_state'] = {
+  async up(db: Kysely<unknown>) {
+    // The rollup tables themselves are made from the measure queries (src/metrics/rollups.ts).
+    await db.schema
+      .createTable('rollup_state')
+      .addColumn('signature', 'text', (c) => c.notNull())
+      .addColumn('built_at', 'bigint', (c) => c.notNull())
+      .execute();
+  },
+};
+
 class StaticProvider implements MigrationProvider {
   async getMigrations(): Promise<Record<string, Migration>> {
     return migrations;

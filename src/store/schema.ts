@@ -18,6 +18,13 @@ export interface Database {
   responses: ResponsesTable;
   conversation_tags: ConversationTagsTable;
   tickets: TicketsTable;
+  rollup_state: RollupStateTable;
+}
+
+/** Which settings the current rollups were built for; no row: they must be rebuilt. */
+export interface RollupStateTable {
+  signature: string;
+  built_at: number;
 }
 
 export interface SettingsTable {

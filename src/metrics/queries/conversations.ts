@@ -2,33 +2,17 @@
  * Conversation measures credited to the responsible agent (the last human handler, else the
  * assignee; unassigned conversations have no agent): volume, missed, outcome, CSAT, conversion.
  */
-import { type Kysely, sql } from 'kysely';
+import { sql } from 'kysely';
 import type { Settings } from '../../model/settings.ts';
-import type { Database } from '../../store/schema.ts';
-import type { Measures } from '../measures.ts';
-import { aggregate, type QueryOptions } from './run.ts';
-import type { FactTable, Scope } from './scope.ts';
+import type { MeasureQuery, QueryOptions } from './run.ts';
 
-export const CONVERSATION_FACTS: FactTable = {
-  table: 'conversations',
-  agentColumn: 'agent_id',
-  conversationColumn: 'id',
-};
 const DAY = 86_400_000;
 
-export async function conversationMeasures(
-  db: Kysely<Database>,
-  scope: Scope,
-  settings: Settings,
-  opt: QueryOptions,
-) {
-  const counted = opt.excludeGreetingOnly
-    ? sql`f.has_customer = 1 and f.invalid = 0`
-    : sql`f.has_customer = 1`;
+export function conversationQuery(settings: Settings, opt: QueryOptions): MeasureQuery {
+  const counted = opt.excludeGreetingOnly ? sql`f.has_customer = 1 and f.invalid = 0` : sql`f.has_customer = 1`;
   const valid = sql`f.has_customer = 1 and f.human_replied = 1`;
   const { rule, minRating, unrated, repeatDays } = settings.resolution;
-  const noRepeat = (days: number) =>
-    sql`(f.next_conv_ts is null or f.next_conv_ts - f.end_ts > ${days * DAY})`;
+  const noRepeat = (days: number) => sql`(f.next_conv_ts is null or f.next_conv_ts - f.end_ts > ${days * DAY})`;
   let resolved: ReturnType<typeof sql>;
   let base: ReturnType<typeof sql>;
   if (rule === 'platform_flag') {
@@ -46,28 +30,33 @@ export async function conversationMeasures(
   }
   const wait = opt.businessHours ? sql.ref('f.wait_bh_ms') : sql.ref('f.wait_ms');
   const count = (cond: ReturnType<typeof sql>) => sql`sum(case when ${cond} then 1 else 0 end)`;
-  return aggregate(db, CONVERSATION_FACTS, scope, {
-    conversations: count(counted),
-    invalid: count(sql`f.invalid = 1`),
-    missed: count(sql`f.missed = 1`),
-    offline: count(sql`${counted} and f.offline = 1`),
-    validConversations: count(valid),
-    resolved: count(sql`${valid} and ${base} and ${resolved}`),
-    resolutionBase: count(sql`${valid} and ${base}`),
-    fcr: count(
-      sql`${valid} and ${base} and ${resolved} and f.human_segments = 1 and ${noRepeat(settings.fcr.windowDays)}`,
-    ),
-    rated: count(sql`f.rating is not null`),
-    ratedValid: count(sql`${valid} and f.rating is not null`),
-    ratingSum: sql`sum(coalesce(f.rating, 0))`,
-    ratingGood: count(sql`f.rating >= 4`),
-    converted: count(sql`${valid} and f.converted = 1`),
-    inquired: count(sql`${valid} and f.inquired = 1`),
-    orderAmount: sql`sum(f.order_amount)`,
-    messagesIn: sql`sum(case when ${counted} then f.messages_in else 0 end)`,
-    waitSum: sql`sum(case when ${counted} then coalesce(${wait}, 0) else 0 end) / 1000.0`,
-    waitN: count(sql`${counted} and ${wait} is not null`),
-    botAnswered: count(sql`${counted} and f.bot_answered = 1`),
-    botHandoffs: count(sql`${counted} and f.bot_handoff = 1`),
-  } satisfies Partial<Record<keyof Measures, unknown>>);
+  return {
+    name: 'conversations',
+    fact: { table: 'conversations', agentColumn: 'agent_id', conversationColumn: 'id' },
+    where: [],
+    aggregates: {
+      conversations: count(counted),
+      invalid: count(sql`f.invalid = 1`),
+      missed: count(sql`f.missed = 1`),
+      offline: count(sql`${counted} and f.offline = 1`),
+      validConversations: count(valid),
+      resolved: count(sql`${valid} and ${base} and ${resolved}`),
+      resolutionBase: count(sql`${valid} and ${base}`),
+      fcr: count(
+        sql`${valid} and ${base} and ${resolved} and f.human_segments = 1 and ${noRepeat(settings.fcr.windowDays)}`,
+      ),
+      rated: count(sql`f.rating is not null`),
+      ratedValid: count(sql`${valid} and f.rating is not null`),
+      ratingSum: sql`sum(coalesce(f.rating, 0))`,
+      ratingGood: count(sql`f.rating >= 4`),
+      converted: count(sql`${valid} and f.converted = 1`),
+      inquired: count(sql`${valid} and f.inquired = 1`),
+      orderAmount: sql`sum(f.order_amount)`,
+      messagesIn: sql`sum(case when ${counted} then f.messages_in else 0 end)`,
+      waitSum: sql`sum(case when ${counted} then coalesce(${wait}, 0) else 0 end) / 1000.0`,
+      waitN: count(sql`${counted} and ${wait} is not null`),
+      botAnswered: count(sql`${counted} and f.bot_answered = 1`),
+      botHandoffs: count(sql`${counted} and f.bot_handoff = 1`),
+    },
+  };
 }

@@ -1,8 +1,11 @@
-/** Running one aggregate query over a fact table within a scope. */
+/**
+ * Running a measure query — a fact table, its aggregates and filters, declared by each file of
+ * this folder — within a scope, either over the facts or over their daily rollups (rollups.ts).
+ */
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { Database } from '../../store/schema.ts';
 import { getOrInsert } from '../../util/maps.ts';
-import type { Measures } from '../measures.ts';
+import { type Measures, sortNumeric } from '../measures.ts';
 import { type FactTable, keyOf, type Scope, scopeSql } from './scope.ts';
 
 export interface QueryOptions {
@@ -10,55 +13,66 @@ export interface QueryOptions {
   excludeGreetingOnly: boolean;
 }
 
-/** Rows of partial measures, keyed by the report key; `keys` keeps each key's dimension values. */
-export interface MeasureRows {
-  rows: Map<string, Partial<Measures>>;
-  keys: Map<string, Record<string, unknown>>;
+export type ValueField = 'frtValues' | 'artValues' | 'handleValues';
+
+/** One measure query: what it sums over which fact table, and which durations it lists. */
+export interface MeasureQuery {
+  name: 'conversations' | 'first_response' | 'segments' | 'responses' | 'tickets';
+  fact: FactTable;
+  aggregates: Partial<Record<keyof Measures, RawBuilder<unknown>>>;
+  where: RawBuilder<unknown>[];
+  /** A duration column (ms) whose values give medians and percentiles, and the rows it counts. */
+  values?: { field: ValueField; column: string; where: RawBuilder<unknown>[] };
 }
 
-export async function aggregate(
-  db: Kysely<Database>,
-  fact: FactTable,
-  scope: Scope,
-  aggregates: Record<string, RawBuilder<unknown>>,
-  extraWhere: RawBuilder<unknown>[] = [],
-): Promise<{ key: string; dims: Record<string, unknown>; values: Record<string, number> }[]> {
-  const s = scopeSql(fact, scope, extraWhere);
-  const cols = sql.join(Object.entries(aggregates).map(([name, expr]) => sql`${expr} as ${sql.ref(name)}`));
+export interface MeasureRow {
+  key: string;
+  dims: Record<string, unknown>;
+  values: Record<string, number>;
+}
+
+export async function aggregate(db: Kysely<Database>, q: MeasureQuery, scope: Scope): Promise<MeasureRow[]> {
+  const s = scopeSql(q.fact, scope, q.where);
+  const names = Object.keys(q.aggregates) as (keyof Measures)[];
+  const cols = sql.join(names.map((name) => sql`${q.aggregates[name]!} as ${sql.ref(name)}`));
   const { rows } = await sql<
     Record<string, unknown>
   >`select ${s.keys}, ${cols} from ${s.from} where ${s.where} ${s.groupBy}`.execute(db);
   return rows.map((r) => {
     const values: Record<string, number> = {};
-    for (const name of Object.keys(aggregates)) values[name] = Number(r[name] ?? 0);
-    const dims: Record<string, unknown> = {};
-    for (const d of scope.by) dims[d] = r[`k_${d}`] ?? null;
-    return { key: keyOf(r, scope.by), dims, values };
+    for (const name of names) values[name] = Number(r[name] ?? 0);
+    return { key: keyOf(r, scope.by), dims: dimsOf(r, scope), values };
   });
 }
 
-/** Values of one duration column per report key, sorted ascending (for medians and percentiles). */
+export function dimsOf(row: Record<string, unknown>, scope: Scope): Record<string, unknown> {
+  const dims: Record<string, unknown> = {};
+  for (const d of scope.by) dims[d] = row[`k_${d}`] ?? null;
+  return dims;
+}
+
+/** Values of one duration column (ms → s) per report key, sorted ascending. */
 export async function valuesByKey(
   db: Kysely<Database>,
   fact: FactTable,
   scope: Scope,
   column: string,
-  extraWhere: RawBuilder<unknown>[] = [],
+  where: RawBuilder<unknown>[] = [],
 ): Promise<Map<string, { dims: Record<string, unknown>; values: number[] }>> {
-  const s = scopeSql(fact, scope, [...extraWhere, sql`${sql.ref(`f.${column}`)} is not null`]);
+  const s = scopeSql(fact, scope, [...where, sql`${sql.ref(`f.${column}`)} is not null`]);
   const { rows } = await sql<
     Record<string, unknown>
   >`select ${s.keys}, ${sql.ref(`f.${column}`)} as v from ${s.from} where ${s.where}`.execute(db);
   const out = new Map<string, { dims: Record<string, unknown>; values: number[] }>();
   for (const r of rows) {
-    const key = keyOf(r, scope.by);
-    const entry = getOrInsert(out, key, () => {
-      const dims: Record<string, unknown> = {};
-      for (const d of scope.by) dims[d] = r[`k_${d}`] ?? null;
-      return { dims, values: [] as number[] };
-    });
+    const entry = getOrInsert(out, keyOf(r, scope.by), () => ({ dims: dimsOf(r, scope), values: [] as number[] }));
     entry.values.push(Number(r.v) / 1000);
   }
-  for (const e of out.values()) e.values.sort((a, b) => a - b);
+  for (const e of out.values()) e.values = sortNumeric(e.values);
   return out;
+}
+
+export function listValues(db: Kysely<Database>, q: MeasureQuery, scope: Scope) {
+  if (!q.values) return Promise.resolve(new Map<string, { dims: Record<string, unknown>; values: number[] }>());
+  return valuesByKey(db, q.fact, scope, q.values.column, [...q.where, ...q.values.where]);
 }

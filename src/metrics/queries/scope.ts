@@ -36,7 +36,8 @@ export interface Scope {
 }
 
 export interface FactTable {
-  table: 'conversations' | 'segments' | 'responses' | 'tickets';
+  /** A fact table, or a rollup of one (rollups.ts). */
+  table: string;
   /** The column that credits an agent for this query's measures. */
   agentColumn: string;
   /** The conversation id column, for tag filters; null where tags do not apply. */

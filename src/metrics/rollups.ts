@@ -1,0 +1,170 @@
+/**
+ * Daily rollups (Chatwoot-style): every measure query summed per day, agent and channel, with the
+ * duration lists kept for exact medians. A report grouped by agent, group, channel or calendar
+ * period, filtered by time, channel, group or agent, reads a few thousand rollup rows instead of
+ * every fact; other reports (region, hour, tag, concurrency) read the facts. Rollups are derived
+ * data: rebuilt whenever facts change or a query-time setting (thresholds, resolution rule…) does.
+ */
+import { createHash } from 'node:crypto';
+import { type Kysely, sql } from 'kysely';
+import type { Settings } from '../model/settings.ts';
+import { bulkInsert } from '../store/bulk.ts';
+import type { Store } from '../store/db.ts';
+import type { Database } from '../store/schema.ts';
+import { getOrInsert } from '../util/maps.ts';
+import { type Measures, mergeSorted } from './measures.ts';
+import { conversationQuery } from './queries/conversations.ts';
+import { firstResponseQuery } from './queries/first-response.ts';
+import { responseQuery } from './queries/responses.ts';
+import { aggregate, dimsOf, listValues, type MeasureQuery, type MeasureRow, type QueryOptions } from './queries/run.ts';
+import { type Dimension, keyOf, type Scope, scopeSql } from './queries/scope.ts';
+import { segmentQuery } from './queries/segments.ts';
+
+/** Bump when a measure query changes: stored rollups are then rebuilt. */
+const ROLLUP_VERSION = 1;
+const ROLLUP_DIMS: Dimension[] = ['day', 'week', 'month', 'weekday', 'agent', 'channel'];
+const ROLLED_UP = new Set<Dimension>(['agent', 'group', 'channel', 'day', 'week', 'month', 'weekday']);
+
+export function rolledQueries(settings: Settings, opt: QueryOptions): MeasureQuery[] {
+  return [conversationQuery(settings, opt), firstResponseQuery(settings, opt), segmentQuery(opt), responseQuery(settings, opt)];
+}
+
+/** Whether a report can be answered from rollups. */
+export function rollupsAnswer(scope: Scope, metricIds: string[]): boolean {
+  return (
+    scope.by.every((d) => ROLLED_UP.has(d)) &&
+    !scope.filters.tag?.length &&
+    !scope.filters.region?.length &&
+    !metricIds.some((id) => id.startsWith('concurrency_'))
+  );
+}
+
+function signature(settings: Settings): string {
+  const { thresholds, resolution, fcr, filters } = settings;
+  return createHash('sha1')
+    .update(JSON.stringify({ ROLLUP_VERSION, thresholds, resolution, fcr, exclude: filters.excludeGreetingOnly }))
+    .digest('hex');
+}
+
+const table = (q: MeasureQuery) => `rollup_${q.name}`;
+/** The channel of a rollup row that sums every channel of its day and agent. */
+const ALL = '*';
+type RollupRow = Record<string, string | number | Buffer | null>;
+
+/** Build the rollups unless they are current for these settings. */
+export async function ensureRollups(store: Store, settings: Settings): Promise<void> {
+  const sig = signature(settings);
+  const state = await store.db.selectFrom('rollup_state').select('signature').executeTakeFirst();
+  if (state?.signature === sig) return;
+  const built = new Map<string, RollupRow[]>();
+  const whole: Scope = { by: ROLLUP_DIMS, filters: {} };
+  for (const bh of [false, true]) {
+    const opt: QueryOptions = { businessHours: bh, excludeGreetingOnly: settings.filters.excludeGreetingOnly };
+    for (const q of rolledQueries(settings, opt)) {
+      const rows = await aggregate(store.db, q, whole);
+      const lists = await listValues(store.db, q, whole);
+      const out = getOrInsert(built, table(q), () => []);
+      const keys = new Set([...rows.map((r) => r.key), ...lists.keys()]);
+      const byKey = new Map(rows.map((r) => [r.key, r]));
+      const measures = Object.keys(q.aggregates);
+      // Each day and agent twice: per channel, and for all channels (channel ALL), which is what
+      // most reports ask for and a seventh of the rows to sum.
+      const all = new Map<string, { row: RollupRow; lists: number[][] }>();
+      for (const key of keys) {
+        const r = byKey.get(key);
+        const dims = r?.dims ?? lists.get(key)!.dims;
+        const values = lists.get(key)?.values ?? [];
+        const row: RollupRow = {
+          bh: bh ? 1 : 0,
+          day: dims.day as string,
+          week: dims.week as string,
+          month: dims.month as string,
+          weekday: Number(dims.weekday),
+          agent_id: (dims.agent as string | null) ?? null,
+          channel: dims.channel as string,
+          ...Object.fromEntries(measures.map((m) => [m, r?.values[m] ?? 0])),
+          vals: q.values ? packValues(values) : null,
+        };
+        out.push(row);
+        const sum = getOrInsert(all, `${row.day}\u0000${row.agent_id}`, () => ({
+          row: { ...row, channel: ALL, ...Object.fromEntries(measures.map((m) => [m, 0])) },
+          lists: [],
+        }));
+        for (const m of measures) (sum.row[m] as number) += row[m] as number;
+        sum.lists.push(values);
+      }
+      for (const { row, lists: parts } of all.values()) {
+        if (q.values) row.vals = packValues(mergeSorted(parts));
+        out.push(row);
+      }
+    }
+  }
+  await store.db.transaction().execute(async (tx) => {
+    for (const q of rolledQueries(settings, { businessHours: false, excludeGreetingOnly: true })) {
+      const name = table(q);
+      await tx.schema.dropTable(name).ifExists().execute();
+      let t = tx.schema
+        .createTable(name)
+        .addColumn('bh', 'integer', (c) => c.notNull())
+        .addColumn('day', 'text', (c) => c.notNull())
+        .addColumn('week', 'text', (c) => c.notNull())
+        .addColumn('month', 'text', (c) => c.notNull())
+        .addColumn('weekday', 'integer', (c) => c.notNull())
+        .addColumn('agent_id', 'text')
+        .addColumn('channel', 'text', (c) => c.notNull());
+      for (const m of Object.keys(q.aggregates)) t = t.addColumn(m, 'double precision', (c) => c.notNull());
+      await t.addColumn('vals', store.dialect === 'postgres' ? 'bytea' : 'blob').execute();
+      await tx.schema.createIndex(`${name}_day`).on(name).columns(['bh', 'channel', 'day']).execute();
+      // Rollup tables are made from the query declarations, so their rows have no static type.
+      await bulkInsert(store, tx, name as never, (built.get(name) ?? []) as never[]);
+    }
+    await tx.deleteFrom('rollup_state').execute();
+    await tx.insertInto('rollup_state').values({ signature: sig, built_at: Date.now() }).execute();
+  });
+}
+
+/** A measure query answered from its rollup: sums of the daily sums. */
+export function fromRollup(q: MeasureQuery, opt: QueryOptions, scope: Scope): MeasureQuery {
+  const perChannel = scope.by.includes('channel') || (scope.filters.channel?.length ?? 0) > 0;
+  const aggregates: MeasureQuery['aggregates'] = {};
+  for (const m of Object.keys(q.aggregates) as (keyof Measures)[]) aggregates[m] = sql`sum(${sql.ref(`f.${m}`)})`;
+  return {
+    name: q.name,
+    fact: { table: table(q), agentColumn: 'agent_id', conversationColumn: null },
+    where: [sql`f.bh = ${opt.businessHours ? 1 : 0}`, perChannel ? sql`f.channel <> ${ALL}` : sql`f.channel = ${ALL}`],
+    aggregates,
+  };
+}
+
+/** Duration lists from a rollup, merged per report key and sorted. */
+export async function rollupValues(
+  db: Kysely<Database>,
+  q: MeasureQuery,
+  opt: QueryOptions,
+  scope: Scope,
+): Promise<Map<string, { dims: Record<string, unknown>; values: number[] }>> {
+  const rolled = fromRollup(q, opt, scope);
+  const s = scopeSql(rolled.fact, scope, rolled.where);
+  const { rows } = await sql<Record<string, unknown>>`select ${s.keys}, f.vals as vals from ${s.from} where ${s.where}`.execute(db);
+  const parts = new Map<string, { dims: Record<string, unknown>; lists: Float64Array[] }>();
+  for (const r of rows) {
+    const entry = getOrInsert(parts, keyOf(r, scope.by), () => ({ dims: dimsOf(r, scope), lists: [] as Float64Array[] }));
+    entry.lists.push(unpackValues(r.vals as Uint8Array | null));
+  }
+  const out = new Map<string, { dims: Record<string, unknown>; values: number[] }>();
+  for (const [key, e] of parts) out.set(key, { dims: e.dims, values: mergeSorted(e.lists) });
+  return out;
+}
+
+/** Duration lists are stored as raw float64 bytes: no decoding when a report reads 10⁵ of them. */
+function packValues(values: number[]): Buffer {
+  return Buffer.from(new Float64Array(values).buffer);
+}
+
+function unpackValues(bytes: Uint8Array | null): Float64Array {
+  if (!bytes || bytes.byteLength === 0) return new Float64Array(0);
+  // Copy into an aligned buffer: a driver's Buffer may start at any byte offset.
+  return new Float64Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+}
+
+export type { MeasureRow };
