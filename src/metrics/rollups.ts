@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import { type Kysely, sql } from 'kysely';
 import type { Settings } from '../model/settings.ts';
+import { localKeys } from '../model/time.ts';
 import { bulkInsert } from '../store/bulk.ts';
 import type { Store } from '../store/db.ts';
 import type { Database } from '../store/schema.ts';
@@ -22,7 +23,8 @@ import { segmentQuery } from './queries/segments.ts';
 
 /** Bump when a measure query changes: stored rollups are then rebuilt. */
 const ROLLUP_VERSION = 1;
-const ROLLUP_DIMS: Dimension[] = ['day', 'week', 'month', 'weekday', 'agent', 'channel'];
+// Week, month and weekday follow from the day: grouping by them too only slows the build.
+const ROLLUP_DIMS: Dimension[] = ['day', 'agent', 'channel'];
 const ROLLED_UP = new Set<Dimension>(['agent', 'group', 'channel', 'day', 'week', 'month', 'weekday']);
 
 export function rolledQueries(settings: Settings, opt: QueryOptions): MeasureQuery[] {
@@ -58,6 +60,7 @@ export async function ensureRollups(store: Store, settings: Settings): Promise<v
   if (state?.signature === sig) return;
   const built = new Map<string, RollupRow[]>();
   const whole: Scope = { by: ROLLUP_DIMS, filters: {} };
+  const days = new Map<string, ReturnType<typeof localKeys>>();
   for (const bh of [false, true]) {
     const opt: QueryOptions = { businessHours: bh, excludeGreetingOnly: settings.filters.excludeGreetingOnly };
     for (const q of rolledQueries(settings, opt)) {
@@ -74,12 +77,14 @@ export async function ensureRollups(store: Store, settings: Settings): Promise<v
         const r = byKey.get(key);
         const dims = r?.dims ?? lists.get(key)!.dims;
         const values = lists.get(key)?.values ?? [];
+        const day = dims.day as string;
+        const calendar = getOrInsert(days, day, () => localKeys(Date.parse(`${day}T12:00:00Z`), 'UTC'));
         const row: RollupRow = {
           bh: bh ? 1 : 0,
-          day: dims.day as string,
-          week: dims.week as string,
-          month: dims.month as string,
-          weekday: Number(dims.weekday),
+          day,
+          week: calendar.week,
+          month: calendar.month,
+          weekday: calendar.weekday,
           agent_id: (dims.agent as string | null) ?? null,
           channel: dims.channel as string,
           ...Object.fromEntries(measures.map((m) => [m, r?.values[m] ?? 0])),

@@ -8,7 +8,7 @@ import { importRoster } from '../../src/ingest/identities.ts';
 import { accept, refreshFacts } from '../../src/ingest/pipeline.ts';
 import { METRICS } from '../../src/metrics/catalog.ts';
 import { runReport } from '../../src/metrics/report.ts';
-import type { Dimension } from '../../src/metrics/queries/scope.ts';
+import type { Dimension, Filters } from '../../src/metrics/queries/scope.ts';
 import { SCORE_PRESETS } from '../../src/metrics/scores.ts';
 import type { Store } from '../../src/store/db.ts';
 import { freshStore } from '../support/stores.ts';
@@ -58,7 +58,13 @@ describe('SQLite and PostgreSQL agree on the demo data', () => {
     'daily rollups give the same numbers as the facts, by %s',
     async (_, by) => {
       for (const store of [sqlite, postgres]) {
-        for (const [businessHours, filters] of [[false, {}], [true, {}], [false, { channel: ['web', 'wecom_kf', 'feishu'] }], [true, { agent: ['emp-KF001'] }]] as const) {
+        const cases: [boolean, Filters][] = [
+          [false, {}],
+          [true, {}],
+          [false, { channel: ['web', 'wecom_kf', 'feishu'] }],
+          [true, { agent: ['emp-KF001'] }],
+        ];
+        for (const [businessHours, filters] of cases) {
           const req = { by, metrics: ALL.filter((id) => !id.startsWith('concurrency_')), businessHours, filters, from: '2025-11-26', to: '2025-11-29' };
           const [rolled, facts] = await Promise.all([runReport(store, req), runReport(store, { ...req, useRollups: false })]);
           expect(rolled.rows).toEqual(facts.rows);
