@@ -143,14 +143,12 @@ export async function importRoster(
           created_at: now,
         })
         .onConflict((oc) =>
-          oc
-            .column('id')
-            .doUpdateSet({
-              name: e.name,
-              employee_no: e.employeeNo ?? null,
-              group_name: e.group ?? null,
-              on_roster: 1,
-            }),
+          oc.column('id').doUpdateSet({
+            name: e.name,
+            employee_no: e.employeeNo ?? null,
+            group_name: e.group ?? null,
+            on_roster: 1,
+          }),
         )
         .execute();
       for (const a of e.accounts) {

@@ -56,7 +56,9 @@ async function registerThreads(tx: Kysely<Database>, owners: Map<string, string 
       .insertInto('threads')
       .values(part)
       .onConflict((oc) =>
-        oc.column('thread').doUpdateSet({ customer_id: sql`coalesce(threads.customer_id, excluded.customer_id)` }),
+        oc
+          .column('thread')
+          .doUpdateSet({ customer_id: sql`coalesce(threads.customer_id, excluded.customer_id)` }),
       )
       .execute();
   }

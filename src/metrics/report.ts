@@ -101,7 +101,15 @@ export async function runReport(store: Store, req: ReportRequest, settingsIn?: S
     excludeGreetingOnly: settings.filters.excludeGreetingOnly,
   };
   const scope: Scope = { from: req.from, to: req.to, by, filters };
-  const grouped = await measure(store, scope, settings, opt, [...wanted.keys()], req.now ?? Date.now(), req.useRollups ?? true);
+  const grouped = await measure(
+    store,
+    scope,
+    settings,
+    opt,
+    [...wanted.keys()],
+    req.now ?? Date.now(),
+    req.useRollups ?? true,
+  );
   const total = emptyMeasures();
   for (const { m } of grouped.values()) addMeasures(total, m);
   total.frtValues = sortNumeric(total.frtValues);

@@ -17,7 +17,14 @@ import { type Measures, mergeSorted } from './measures.ts';
 import { conversationQuery } from './queries/conversations.ts';
 import { firstResponseQuery } from './queries/first-response.ts';
 import { responseQuery } from './queries/responses.ts';
-import { aggregate, dimsOf, listValues, type MeasureQuery, type MeasureRow, type QueryOptions } from './queries/run.ts';
+import {
+  aggregate,
+  dimsOf,
+  listValues,
+  type MeasureQuery,
+  type MeasureRow,
+  type QueryOptions,
+} from './queries/run.ts';
 import { type Dimension, keyOf, type Scope, scopeSql } from './queries/scope.ts';
 import { segmentQuery } from './queries/segments.ts';
 
@@ -28,7 +35,12 @@ const ROLLUP_DIMS: Dimension[] = ['day', 'agent', 'channel'];
 const ROLLED_UP = new Set<Dimension>(['agent', 'group', 'channel', 'day', 'week', 'month', 'weekday']);
 
 export function rolledQueries(settings: Settings, opt: QueryOptions): MeasureQuery[] {
-  return [conversationQuery(settings, opt), firstResponseQuery(settings, opt), segmentQuery(opt), responseQuery(settings, opt)];
+  return [
+    conversationQuery(settings, opt),
+    firstResponseQuery(settings, opt),
+    segmentQuery(opt),
+    responseQuery(settings, opt),
+  ];
 }
 
 /** Whether a report can be answered from rollups. */
@@ -44,7 +56,9 @@ export function rollupsAnswer(scope: Scope, metricIds: string[]): boolean {
 function signature(settings: Settings): string {
   const { thresholds, resolution, fcr, filters } = settings;
   return createHash('sha1')
-    .update(JSON.stringify({ ROLLUP_VERSION, thresholds, resolution, fcr, exclude: filters.excludeGreetingOnly }))
+    .update(
+      JSON.stringify({ ROLLUP_VERSION, thresholds, resolution, fcr, exclude: filters.excludeGreetingOnly }),
+    )
     .digest('hex');
 }
 
@@ -62,7 +76,10 @@ export async function ensureRollups(store: Store, settings: Settings): Promise<v
   const whole: Scope = { by: ROLLUP_DIMS, filters: {} };
   const days = new Map<string, ReturnType<typeof localKeys>>();
   for (const bh of [false, true]) {
-    const opt: QueryOptions = { businessHours: bh, excludeGreetingOnly: settings.filters.excludeGreetingOnly };
+    const opt: QueryOptions = {
+      businessHours: bh,
+      excludeGreetingOnly: settings.filters.excludeGreetingOnly,
+    };
     for (const q of rolledQueries(settings, opt)) {
       const rows = await aggregate(store.db, q, whole);
       const lists = await listValues(store.db, q, whole);
@@ -132,11 +149,15 @@ export async function ensureRollups(store: Store, settings: Settings): Promise<v
 export function fromRollup(q: MeasureQuery, opt: QueryOptions, scope: Scope): MeasureQuery {
   const perChannel = scope.by.includes('channel') || (scope.filters.channel?.length ?? 0) > 0;
   const aggregates: MeasureQuery['aggregates'] = {};
-  for (const m of Object.keys(q.aggregates) as (keyof Measures)[]) aggregates[m] = sql`sum(${sql.ref(`f.${m}`)})`;
+  for (const m of Object.keys(q.aggregates) as (keyof Measures)[])
+    aggregates[m] = sql`sum(${sql.ref(`f.${m}`)})`;
   return {
     name: q.name,
     fact: { table: table(q), agentColumn: 'agent_id', conversationColumn: null },
-    where: [sql`f.bh = ${opt.businessHours ? 1 : 0}`, perChannel ? sql`f.channel <> ${ALL}` : sql`f.channel = ${ALL}`],
+    where: [
+      sql`f.bh = ${opt.businessHours ? 1 : 0}`,
+      perChannel ? sql`f.channel <> ${ALL}` : sql`f.channel = ${ALL}`,
+    ],
     aggregates,
   };
 }
@@ -150,10 +171,15 @@ export async function rollupValues(
 ): Promise<Map<string, { dims: Record<string, unknown>; values: number[] }>> {
   const rolled = fromRollup(q, opt, scope);
   const s = scopeSql(rolled.fact, scope, rolled.where);
-  const { rows } = await sql<Record<string, unknown>>`select ${s.keys}, f.vals as vals from ${s.from} where ${s.where}`.execute(db);
+  const { rows } = await sql<
+    Record<string, unknown>
+  >`select ${s.keys}, f.vals as vals from ${s.from} where ${s.where}`.execute(db);
   const parts = new Map<string, { dims: Record<string, unknown>; lists: Float64Array[] }>();
   for (const r of rows) {
-    const entry = getOrInsert(parts, keyOf(r, scope.by), () => ({ dims: dimsOf(r, scope), lists: [] as Float64Array[] }));
+    const entry = getOrInsert(parts, keyOf(r, scope.by), () => ({
+      dims: dimsOf(r, scope),
+      lists: [] as Float64Array[],
+    }));
     entry.lists.push(unpackValues(r.vals as Uint8Array | null));
   }
   const out = new Map<string, { dims: Record<string, unknown>; values: number[] }>();

@@ -42,7 +42,7 @@ export const settingsSchema = z.object({
       /** seconds: a response interval above this is a response timeout. */
       response: z.number().positive().default(120),
     })
-    .default({ firstResponse: 45, response: 120 }),
+    .prefault({}),
   session: z
     .object({
       /** minutes of silence after which a customer message starts a new conversation. */
@@ -50,9 +50,10 @@ export const settingsSchema = z.object({
       /** per channel overrides, e.g. { email: 4320 }. */
       idleTimeoutByChannel: z.record(z.string(), z.number().positive()).default({}),
     })
-    .default({ idleTimeoutMinutes: 30, idleTimeoutByChannel: {} }),
+    .prefault({}),
   filters: z
     .object({
+      /** Regular expressions matched against a whole customer message. */
       greetingPatterns: z
         .array(z.string())
         .default([
@@ -72,24 +73,7 @@ export const settingsSchema = z.object({
         ]),
       excludeGreetingOnly: z.boolean().default(true),
     })
-    .default({
-      greetingPatterns: [
-        '在吗',
-        '在不在',
-        '在么',
-        '你好',
-        '您好',
-        '有人吗',
-        'hi',
-        'hello',
-        'hey',
-        '\\?',
-        '？',
-        '嗨',
-        '哈喽',
-      ],
-      excludeGreetingOnly: true,
-    }),
+    .prefault({}),
   resolution: z
     .object({
       rule: z.enum(['closed_and_rated', 'platform_flag', 'no_repeat']).default('closed_and_rated'),
@@ -98,16 +82,16 @@ export const settingsSchema = z.object({
       unrated: z.enum(['excluded', 'resolved', 'unresolved']).default('excluded'),
       repeatDays: z.number().positive().default(7),
     })
-    .default({ rule: 'closed_and_rated', minRating: 3, unrated: 'excluded', repeatDays: 7 }),
-  fcr: z.object({ windowDays: z.number().positive().default(7) }).default({ windowDays: 7 }),
-  conversion: z.object({ windowDays: z.number().positive().default(7) }).default({ windowDays: 7 }),
+    .prefault({}),
+  fcr: z.object({ windowDays: z.number().positive().default(7) }).prefault({}),
+  conversion: z.object({ windowDays: z.number().positive().default(7) }).prefault({}),
   attribution: z
     .object({
       offline: z.enum(['last_handler', 'split']).default('last_handler'),
-      split: z.object({ original: z.number().min(0).max(1).default(0.5) }).default({ original: 0.5 }),
+      split: z.object({ original: z.number().min(0).max(1).default(0.5) }).prefault({}),
     })
-    .default({ offline: 'last_handler', split: { original: 0.5 } }),
-  tickets: z.object({ repeatDays: z.number().positive().default(7) }).default({ repeatDays: 7 }),
+    .prefault({}),
+  tickets: z.object({ repeatDays: z.number().positive().default(7) }).prefault({}),
 });
 
 export type Settings = z.output<typeof settingsSchema>;

@@ -20,7 +20,12 @@ async function load(store: Store) {
   await importRoster(store, demoRoster(OPTS));
   let line = 0;
   for (const batch of generateDemo(OPTS)) {
-    const r = await accept(store, batch.map((raw) => ({ line: ++line, raw })), 'demo', 'demo');
+    const r = await accept(
+      store,
+      batch.map((raw) => ({ line: ++line, raw })),
+      'demo',
+      'demo',
+    );
     expect(r.rejects).toEqual([]);
   }
   await refreshFacts(store);
@@ -39,20 +44,38 @@ describe('SQLite and PostgreSQL agree on the demo data', () => {
     await postgres?.close();
   });
 
-  const groupings: Dimension[][] = [['agent'], ['group'], ['channel'], ['region'], ['day'], ['week'], ['hour'], ['weekday'], ['agent', 'channel']];
-  it.each(groupings.map((g) => [g.join('+'), g] as const))('by %s, every metric and the score', async (_, by) => {
-    const req = { by, metrics: ALL, score: SCORE_PRESETS.ecommerce, now: Date.parse('2025-12-01T00:00:00Z') };
-    const [a, b] = await Promise.all([runReport(sqlite, req), runReport(postgres, req)]);
-    expect(a.rows.length).toBeGreaterThan(0);
-    expect(b.rows.map((r) => r.key)).toEqual(a.rows.map((r) => r.key));
-    a.rows.forEach((row, i) => {
-      for (const [id, v] of Object.entries(row.metrics)) {
-        const w = b.rows[i]!.metrics[id];
-        if (v === null) expect(w, `${JSON.stringify(row.key)} ${id}`).toBeNull();
-        else expect(w, `${JSON.stringify(row.key)} ${id}`).toBeCloseTo(v, 4);
-      }
-    });
-  });
+  const groupings: Dimension[][] = [
+    ['agent'],
+    ['group'],
+    ['channel'],
+    ['region'],
+    ['day'],
+    ['week'],
+    ['hour'],
+    ['weekday'],
+    ['agent', 'channel'],
+  ];
+  it.each(groupings.map((g) => [g.join('+'), g] as const))(
+    'by %s, every metric and the score',
+    async (_, by) => {
+      const req = {
+        by,
+        metrics: ALL,
+        score: SCORE_PRESETS.ecommerce,
+        now: Date.parse('2025-12-01T00:00:00Z'),
+      };
+      const [a, b] = await Promise.all([runReport(sqlite, req), runReport(postgres, req)]);
+      expect(a.rows.length).toBeGreaterThan(0);
+      expect(b.rows.map((r) => r.key)).toEqual(a.rows.map((r) => r.key));
+      a.rows.forEach((row, i) => {
+        for (const [id, v] of Object.entries(row.metrics)) {
+          const w = b.rows[i]!.metrics[id];
+          if (v === null) expect(w, `${JSON.stringify(row.key)} ${id}`).toBeNull();
+          else expect(w, `${JSON.stringify(row.key)} ${id}`).toBeCloseTo(v, 4);
+        }
+      });
+    },
+  );
 
   it.each(groupings.slice(0, 8).map((g) => [g.join('+'), g] as const))(
     'daily rollups give the same numbers as the facts, by %s',
@@ -65,8 +88,18 @@ describe('SQLite and PostgreSQL agree on the demo data', () => {
           [true, { agent: ['emp-KF001'] }],
         ];
         for (const [businessHours, filters] of cases) {
-          const req = { by, metrics: ALL.filter((id) => !id.startsWith('concurrency_')), businessHours, filters, from: '2025-11-26', to: '2025-11-29' };
-          const [rolled, facts] = await Promise.all([runReport(store, req), runReport(store, { ...req, useRollups: false })]);
+          const req = {
+            by,
+            metrics: ALL.filter((id) => !id.startsWith('concurrency_')),
+            businessHours,
+            filters,
+            from: '2025-11-26',
+            to: '2025-11-29',
+          };
+          const [rolled, facts] = await Promise.all([
+            runReport(store, req),
+            runReport(store, { ...req, useRollups: false }),
+          ]);
           expect(rolled.rows).toEqual(facts.rows);
           expect(rolled.total).toEqual(facts.total);
         }
@@ -75,7 +108,12 @@ describe('SQLite and PostgreSQL agree on the demo data', () => {
   );
 
   it('with filters and business hours', async () => {
-    const req = { by: ['agent'] as Dimension[], metrics: ALL, businessHours: true, filters: { channel: ['web', 'wecom_kf'], tag: ['退款', '物流'] } };
+    const req = {
+      by: ['agent'] as Dimension[],
+      metrics: ALL,
+      businessHours: true,
+      filters: { channel: ['web', 'wecom_kf'], tag: ['退款', '物流'] },
+    };
     const [a, b] = await Promise.all([runReport(sqlite, req), runReport(postgres, req)]);
     expect(b.rows).toHaveLength(a.rows.length);
     a.rows.forEach((row, i) => {

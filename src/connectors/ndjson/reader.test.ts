@@ -86,5 +86,4 @@ describe('NDJSON reader', () => {
     await expect(collect(readNdjson(file('\uFEFF \n\n')))).rejects.toThrow(/file is empty/);
     await expect(collect(readNdjson(file(Buffer.from([0, 1, 2, 3, 0, 0]))))).rejects.toThrow(/binary/);
   });
-
 });

@@ -9,10 +9,13 @@ import type { MeasureQuery, QueryOptions } from './run.ts';
 const DAY = 86_400_000;
 
 export function conversationQuery(settings: Settings, opt: QueryOptions): MeasureQuery {
-  const counted = opt.excludeGreetingOnly ? sql`f.has_customer = 1 and f.invalid = 0` : sql`f.has_customer = 1`;
+  const counted = opt.excludeGreetingOnly
+    ? sql`f.has_customer = 1 and f.invalid = 0`
+    : sql`f.has_customer = 1`;
   const valid = sql`f.has_customer = 1 and f.human_replied = 1`;
   const { rule, minRating, unrated, repeatDays } = settings.resolution;
-  const noRepeat = (days: number) => sql`(f.next_conv_ts is null or f.next_conv_ts - f.end_ts > ${days * DAY})`;
+  const noRepeat = (days: number) =>
+    sql`(f.next_conv_ts is null or f.next_conv_ts - f.end_ts > ${days * DAY})`;
   let resolved: ReturnType<typeof sql>;
   let base: ReturnType<typeof sql>;
   if (rule === 'platform_flag') {

@@ -65,7 +65,10 @@ export async function valuesByKey(
   >`select ${s.keys}, ${sql.ref(`f.${column}`)} as v from ${s.from} where ${s.where}`.execute(db);
   const out = new Map<string, { dims: Record<string, unknown>; values: number[] }>();
   for (const r of rows) {
-    const entry = getOrInsert(out, keyOf(r, scope.by), () => ({ dims: dimsOf(r, scope), values: [] as number[] }));
+    const entry = getOrInsert(out, keyOf(r, scope.by), () => ({
+      dims: dimsOf(r, scope),
+      values: [] as number[],
+    }));
     entry.values.push(Number(r.v) / 1000);
   }
   for (const e of out.values()) e.values = sortNumeric(e.values);
@@ -73,6 +76,7 @@ export async function valuesByKey(
 }
 
 export function listValues(db: Kysely<Database>, q: MeasureQuery, scope: Scope) {
-  if (!q.values) return Promise.resolve(new Map<string, { dims: Record<string, unknown>; values: number[] }>());
+  if (!q.values)
+    return Promise.resolve(new Map<string, { dims: Record<string, unknown>; values: number[] }>());
   return valuesByKey(db, q.fact, scope, q.values.column, [...q.where, ...q.values.where]);
 }
