@@ -186,7 +186,8 @@ async function main() {
   const imported: Record<number, { sqlite: string }> = {};
   await withPostgres(async (admin) => {
     for (const size of sizes) {
-      const d = await dataset(Math.ceil(size / 300_000) * 10, 30, size);
+      // About 14,800 messages per demo agent a month: enough agents to reach the size.
+      const d = await dataset(Math.ceil(size / 14_000), 30, size);
       const sqlitePath = freshSqlite(`import-${size}`);
       const s = await timeImport(sqlitePath, d);
       const p = await timeImport(await freshPg(admin, `bench_${size}`), d);

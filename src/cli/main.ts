@@ -141,6 +141,8 @@ program
   .command('metrics')
   .description('指标目录与口径 / the metric catalog with definitions')
   .option('--json', 'as JSON')
+  // The catalog is the same for every database; --db is accepted like on every command.
+  .addOption(dbOption())
   .action((o) => {
     if (o.json) {
       console.log(

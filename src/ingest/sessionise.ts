@@ -157,7 +157,8 @@ function buildConversation(
   const customerMsgs = messages.filter((m) => m.role === 'customer');
   const humanMsgs = messages.filter((m) => m.role === 'agent');
   const firstCustomerTs = customerMsgs[0]?.ts ?? null;
-  const closeEvent = events.find((e) => e.kind === 'close');
+  // The last close: a native conversation may be reopened and closed again.
+  const closeEvent = events.filter((e) => e.kind === 'close').pop();
   const lastMessageTs = messages.length ? messages[messages.length - 1]!.ts : first.ts;
   const endTs = closeEvent ? Math.max(closeEvent.ts, lastMessageTs) : lastMessageTs;
   const customer = events.find((e) => e.customer)?.customer;
