@@ -15,7 +15,7 @@ import { runReport } from '../src/metrics/report.ts';
 import { openStore, type Store } from '../src/store/db.ts';
 import { loadSettings } from '../src/store/settings.ts';
 import { readEvents } from '../src/connectors/index.ts';
-import { accept, refreshFacts } from '../src/ingest/pipeline.ts';
+import { accept, ImportCache, refreshFacts } from '../src/ingest/pipeline.ts';
 import { ensureRollups } from '../src/metrics/rollups.ts';
 import type { CanonicalEventInput } from '../src/model/events.ts';
 
@@ -141,6 +141,7 @@ async function loadTeam(
   const t0 = performance.now();
   let line = 0;
   let pending: CanonicalEventInput[] = [];
+  const cache = new ImportCache();
   for (const batch of generateDemo({ agents, days, seed: 7, end: '2025-11-30' })) {
     pending = pending.concat(batch);
     if (pending.length < 20_000) continue;
@@ -149,6 +150,7 @@ async function loadTeam(
       pending.map((raw) => ({ line: ++line, raw })),
       'demo',
       'demo',
+      cache,
     );
     pending = [];
   }
@@ -158,7 +160,7 @@ async function loadTeam(
     'demo',
     'demo',
   );
-  await refreshFacts(store);
+  await refreshFacts(store, undefined, undefined, cache);
   await store.close();
   return { seconds: (performance.now() - t0) / 1000, events: line };
 }

@@ -1,7 +1,7 @@
 /** `cspulse import`: files → inbox → facts, with a summary of what was accepted and rejected. */
 import type { ImportFormat } from '../connectors/index.ts';
 import { readEvents } from '../connectors/index.ts';
-import { accept, recordRejects, refreshFacts } from '../ingest/pipeline.ts';
+import { accept, ImportCache, recordRejects, refreshFacts } from '../ingest/pipeline.ts';
 import type { Reject } from '../model/events.ts';
 import type { Store } from '../store/db.ts';
 import { progressBar } from './progress.ts';
@@ -30,11 +30,12 @@ export async function importFiles(
       if (summary.rejects.length < LISTED_REJECTS)
         summary.rejects.push({ file: r.file, line: r.line, reason: r.reason });
   };
+  const cache = new ImportCache();
   for (const file of files) {
     const bar = o.quiet ? undefined : progressBar(`导入 / importing ${file}`);
     try {
       for await (const batch of readEvents(file, format)) {
-        const r = await accept(store, batch.items, file);
+        const r = await accept(store, batch.items, file, 'import', cache);
         summary.accepted += r.accepted;
         summary.duplicates += r.duplicates;
         note(r.rejects);
@@ -52,6 +53,6 @@ export async function importFiles(
       summary.failedFiles.push(file);
     }
   }
-  await refreshFacts(store, o.quiet ? undefined : progressBar('计算 / computing facts'));
+  await refreshFacts(store, o.quiet ? undefined : progressBar('计算 / computing facts'), undefined, cache);
   return summary;
 }

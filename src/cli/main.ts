@@ -7,7 +7,7 @@ import { Command, Option } from 'commander';
 import { readRoster } from '../connectors/index.ts';
 import { demoRoster, generateDemo } from '../demo/generate.ts';
 import { importRoster, mergeAgents } from '../ingest/identities.ts';
-import { accept, markAllDirty, refreshFacts } from '../ingest/pipeline.ts';
+import { accept, ImportCache, markAllDirty, refreshFacts } from '../ingest/pipeline.ts';
 import { METRICS } from '../metrics/catalog.ts';
 import { runReport } from '../metrics/report.ts';
 import { SCORE_PRESETS } from '../metrics/scores.ts';
@@ -330,18 +330,20 @@ async function loadDemo(
   const { demoEstimate } = await import('../demo/generate.ts');
   const total = demoEstimate(opts).events;
   let n = 0;
+  const cache = new ImportCache();
   for (const batch of generateDemo(opts)) {
     await accept(
       store,
       batch.map((raw, i) => ({ line: n + i + 1, raw })),
       'demo',
       'demo',
+      cache,
     );
     n += batch.length;
     bar?.(Math.min(n, total), total);
   }
   bar?.(total, total);
-  await refreshFacts(store, progressBar('计算 / computing facts'));
+  await refreshFacts(store, progressBar('计算 / computing facts'), undefined, cache);
   return n;
 }
 

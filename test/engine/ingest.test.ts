@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { accept, refreshFacts } from '../../src/ingest/pipeline.ts';
+import { accept, ImportCache, refreshFacts } from '../../src/ingest/pipeline.ts';
 import { runReport } from '../../src/metrics/report.ts';
 import type { CanonicalEventInput } from '../../src/model/events.ts';
 import type { Store } from '../../src/store/db.ts';
@@ -22,17 +22,26 @@ async function store(): Promise<Store> {
   return s;
 }
 
-async function load(s: Store, events: CanonicalEventInput[], batches = 1, refreshEach = false) {
+/** Load in batches; with `cache`, the way a file import does (events kept in memory for the facts). */
+async function load(
+  s: Store,
+  events: CanonicalEventInput[],
+  batches = 1,
+  refreshEach = false,
+  cache?: ImportCache,
+) {
   const size = Math.ceil(events.length / batches);
   for (let i = 0; i < events.length; i += size) {
     await accept(
       s,
       events.slice(i, i + size).map((raw, j) => ({ line: i + j + 1, raw })),
       'test',
+      'import',
+      cache,
     );
-    if (refreshEach) await refreshFacts(s);
+    if (refreshEach) await refreshFacts(s, undefined, undefined, cache);
   }
-  await refreshFacts(s);
+  await refreshFacts(s, undefined, undefined, cache);
 }
 
 /** Every fact, in a stable order: what "identical facts" means. */
