@@ -159,6 +159,7 @@ async function loadTeam(
     pending.map((raw) => ({ line: ++line, raw })),
     'demo',
     'demo',
+    cache,
   );
   await refreshFacts(store, undefined, undefined, cache);
   await store.close();

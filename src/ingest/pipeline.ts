@@ -52,7 +52,8 @@ function storageKey(e: CanonicalEvent): string {
  * The events of threads that began within one import, kept as they were accepted so that the
  * facts of a bulk import are computed without reading back what was just written (reading and
  * parsing was a quarter of import time). A thread that had events before the import, or that
- * arrives after the cap is reached, is read from the database as usual.
+ * arrives after the cap is reached, is read from the database as usual. Every `accept` of the
+ * import must be given the cache, and the refresh that follows it.
  */
 export class ImportCache {
   private threads = new Map<string, CanonicalEvent[]>();

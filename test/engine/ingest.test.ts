@@ -176,12 +176,20 @@ describe('ingest', () => {
         eventArb,
         fc.integer({ min: 1, max: 5 }),
         fc.boolean(),
-        async (events, batches, refreshEach) => {
+        fc.option(fc.integer({ min: 0, max: 40 })),
+        async (events, batches, refreshEach, cacheLimit) => {
           const a = await store();
           const b = await store();
           await load(a, events);
           const shuffled = [...events].sort(() => Math.random() - 0.5);
-          await load(b, shuffled, batches, refreshEach);
+          // Some runs import as files are imported: through the in-memory cache, sometimes capped.
+          await load(
+            b,
+            shuffled,
+            batches,
+            refreshEach,
+            cacheLimit === null ? undefined : new ImportCache(cacheLimit),
+          );
           expect(await facts(b)).toEqual(await facts(a));
           await a.close();
           await b.close();
