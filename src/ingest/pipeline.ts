@@ -62,9 +62,9 @@ export class ImportCache {
 
   constructor(private readonly limit = 2_000_000) {}
 
-  /** All events of a thread, if this import saw every one of them. */
+  /** All events of a thread, if this import saw every one of them (partial threads hold none). */
   complete(thread: string): CanonicalEvent[] | undefined {
-    return this.partial.has(thread) ? undefined : this.threads.get(thread);
+    return this.threads.get(thread);
   }
 
   async add(
