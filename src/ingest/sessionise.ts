@@ -187,12 +187,12 @@ function buildConversation(
   // Segments: assignment (or the agent's first message) until transfer or end.
   const segs: SegmentDraft[] = [];
   let cur: SegmentDraft | null = null;
-  const startSegment = (agentId: string, ts: number, assigned: boolean) => {
+  const startSegment = (agentId: string, ts: number, assigned: boolean): SegmentDraft => {
     if (cur) {
       cur.end = ts;
       cur.endedBy = 'transfer';
     }
-    cur = {
+    const seg: SegmentDraft = {
       agentId,
       start: ts,
       assignedAt: assigned ? ts : null,
@@ -201,24 +201,24 @@ function buildConversation(
       agentMessages: [],
       customerMessages: 0,
     };
-    segs.push(cur);
+    segs.push(seg);
+    return seg;
   };
   let pendingCustomerTs: number | null = null;
   const responses: ResponsesTable[] = [];
   for (const e of events) {
     if (e.kind === 'assignment') {
       const agentId = ctx.agentFor(e.channel, e.account);
-      if (!cur || (cur as SegmentDraft).agentId !== agentId) startSegment(agentId, e.ts, true);
+      if (cur?.agentId !== agentId) cur = startSegment(agentId, e.ts, true);
     } else if (e.kind === 'message') {
       if (e.role === 'customer') {
-        if (cur) (cur as SegmentDraft).customerMessages++;
+        if (cur) cur.customerMessages++;
         if (pendingCustomerTs === null) pendingCustomerTs = e.ts;
       } else if (e.role === 'agent') {
         const agentId = ctx.agentFor(e.channel, e.account ?? '(unknown)');
         // A different agent answering without a transfer event is an implicit transfer.
-        if (!cur || (cur as SegmentDraft).agentId !== agentId) startSegment(agentId, e.ts, false);
-        const seg = cur as unknown as SegmentDraft;
-        seg.agentMessages.push(e.ts);
+        if (cur?.agentId !== agentId) cur = startSegment(agentId, e.ts, false);
+        cur.agentMessages.push(e.ts);
         if (pendingCustomerTs !== null) {
           const from =
             handoffTs !== null && responses.length === 0
