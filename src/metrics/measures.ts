@@ -29,7 +29,7 @@ export interface Measures {
   frtTimeouts: number;
   customerFrtSum: number;
   customerFrtN: number;
-  frtValues: number[];
+  frtValues: Float64Array;
   // segment facts
   segments: number;
   received: number;
@@ -39,7 +39,7 @@ export interface Measures {
   messagesOut: number;
   handleSum: number;
   handleN: number;
-  handleValues: number[];
+  handleValues: Float64Array;
   concurrencyMax: number | null;
   /** ∫ open segments dt and the time with ≥1 open, in seconds: their ratio is the average. */
   concurrencyArea: number;
@@ -48,7 +48,7 @@ export interface Measures {
   artSum: number;
   artN: number;
   artTimeouts: number;
-  artValues: number[];
+  artValues: Float64Array;
   // tickets
   tickets: number;
   ticketResolvedN: number;
@@ -85,7 +85,7 @@ export function emptyMeasures(): Measures {
     frtTimeouts: 0,
     customerFrtSum: 0,
     customerFrtN: 0,
-    frtValues: [],
+    frtValues: new Float64Array(0),
     segments: 0,
     received: 0,
     valid: 0,
@@ -94,14 +94,14 @@ export function emptyMeasures(): Measures {
     messagesOut: 0,
     handleSum: 0,
     handleN: 0,
-    handleValues: [],
+    handleValues: new Float64Array(0),
     concurrencyMax: null,
     concurrencyArea: 0,
     concurrencyBusy: 0,
     artSum: 0,
     artN: 0,
     artTimeouts: 0,
-    artValues: [],
+    artValues: new Float64Array(0),
     tickets: 0,
     ticketResolvedN: 0,
     ticketResolveSum: 0,
@@ -113,27 +113,29 @@ export function emptyMeasures(): Measures {
 }
 
 /**
- * Add one row's measures into another. Every fact query partitions its rows by the report key, so
- * the sum over all rows is the total: the total row costs no second query.
+ * Add the additive measures of several rows: every fact query partitions its rows by the report
+ * key, so the sum over all rows is the total and the total row costs no second query. Duration
+ * lists are joined once, not appended row by row (that was quadratic: 1 s for 300 agents).
  */
-export function addMeasures(into: Measures, from: Measures): void {
-  for (const k of Object.keys(from) as (keyof Measures)[]) {
-    const v = from[k];
-    if (Array.isArray(v)) (into[k] as number[]) = (into[k] as number[]).concat(v);
-    else if (k === 'concurrencyMax')
-      into.concurrencyMax =
-        v === null ? into.concurrencyMax : Math.max(into.concurrencyMax ?? 0, v as number);
-    else (into[k] as number) += v as number;
+export function sumMeasures(rows: Measures[]): Measures {
+  const total = emptyMeasures();
+  for (const m of rows) {
+    for (const k of Object.keys(m) as (keyof Measures)[]) {
+      const v = m[k];
+      if (v instanceof Float64Array) continue;
+      if (k === 'concurrencyMax') {
+        if (v !== null) total.concurrencyMax = Math.max(total.concurrencyMax ?? 0, v as number);
+      } else (total[k] as number) += v as number;
+    }
   }
+  total.frtValues = concatValues(rows.map((m) => m.frtValues));
+  total.artValues = concatValues(rows.map((m) => m.artValues));
+  total.handleValues = concatValues(rows.map((m) => m.handleValues));
+  return total;
 }
 
-/** Ascending numeric sort through a typed array: ~10× faster than Array#sort with a comparator. */
-export function sortNumeric(values: ArrayLike<number>): number[] {
-  return Array.from(Float64Array.from(values).sort());
-}
-
-/** Several sorted or unsorted lists as one ascending list. */
-export function mergeSorted(lists: ArrayLike<number>[]): number[] {
+/** Several value lists as one (unordered: quantiles select, they do not sort). */
+export function concatValues(lists: Float64Array[]): Float64Array {
   let n = 0;
   for (const l of lists) n += l.length;
   const all = new Float64Array(n);
@@ -142,5 +144,5 @@ export function mergeSorted(lists: ArrayLike<number>[]): number[] {
     all.set(l, at);
     at += l.length;
   }
-  return Array.from(all.sort());
+  return all;
 }

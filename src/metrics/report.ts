@@ -7,7 +7,7 @@ import type { Settings } from '../model/settings.ts';
 import type { Store } from '../store/db.ts';
 import { loadSettings } from '../store/settings.ts';
 import { DEFAULT_REPORT_METRICS, METRICS, type MetricDef, metricById, resolveMetric } from './catalog.ts';
-import { addMeasures, emptyMeasures, type Measures, sortNumeric } from './measures.ts';
+import { emptyMeasures, type Measures, sumMeasures } from './measures.ts';
 import type { QueryOptions } from './queries/run.ts';
 import { aggregate, listValues } from './queries/run.ts';
 import { DIMENSIONS, type Dimension, type Filters, type Scope } from './queries/scope.ts';
@@ -110,11 +110,7 @@ export async function runReport(store: Store, req: ReportRequest, settingsIn?: S
     req.now ?? Date.now(),
     req.useRollups ?? true,
   );
-  const total = emptyMeasures();
-  for (const { m } of grouped.values()) addMeasures(total, m);
-  total.frtValues = sortNumeric(total.frtValues);
-  total.artValues = sortNumeric(total.artValues);
-  total.handleValues = sortNumeric(total.handleValues);
+  const total = sumMeasures([...grouped.values()].map((g) => g.m));
 
   /** dims null: the total row, which has no key. */
   const toRow = (dims: Record<string, unknown> | null, m: Measures): ReportRow => {

@@ -13,7 +13,7 @@ import { bulkInsert } from '../store/bulk.ts';
 import type { Store } from '../store/db.ts';
 import type { Database } from '../store/schema.ts';
 import { getOrInsert } from '../util/maps.ts';
-import { type Measures, mergeSorted } from './measures.ts';
+import { type Measures, concatValues } from './measures.ts';
 import { conversationQuery } from './queries/conversations.ts';
 import { firstResponseQuery } from './queries/first-response.ts';
 import { responseQuery } from './queries/responses.ts';
@@ -89,11 +89,11 @@ export async function ensureRollups(store: Store, settings: Settings): Promise<v
       const measures = Object.keys(q.aggregates);
       // Each day and agent twice: per channel, and for all channels (channel ALL), which is what
       // most reports ask for and a seventh of the rows to sum.
-      const all = new Map<string, { row: RollupRow; lists: number[][] }>();
+      const all = new Map<string, { row: RollupRow; lists: Float64Array[] }>();
       for (const key of keys) {
         const r = byKey.get(key);
         const dims = r?.dims ?? lists.get(key)!.dims;
-        const values = lists.get(key)?.values ?? [];
+        const values = lists.get(key)?.values ?? new Float64Array(0);
         const day = dims.day as string;
         const calendar = getOrInsert(days, day, () => localKeys(Date.parse(`${day}T12:00:00Z`), 'UTC'));
         const row: RollupRow = {
@@ -116,7 +116,7 @@ export async function ensureRollups(store: Store, settings: Settings): Promise<v
         sum.lists.push(values);
       }
       for (const { row, lists: parts } of all.values()) {
-        if (q.values) row.vals = packValues(mergeSorted(parts));
+        if (q.values) row.vals = packValues(concatValues(parts));
         out.push(row);
       }
     }
@@ -162,13 +162,13 @@ export function fromRollup(q: MeasureQuery, opt: QueryOptions, scope: Scope): Me
   };
 }
 
-/** Duration lists from a rollup, merged per report key and sorted. */
+/** Duration lists from a rollup, joined per report key. */
 export async function rollupValues(
   db: Kysely<Database>,
   q: MeasureQuery,
   opt: QueryOptions,
   scope: Scope,
-): Promise<Map<string, { dims: Record<string, unknown>; values: number[] }>> {
+): Promise<Map<string, { dims: Record<string, unknown>; values: Float64Array }>> {
   const rolled = fromRollup(q, opt, scope);
   const s = scopeSql(rolled.fact, scope, rolled.where);
   const { rows } = await sql<
@@ -182,14 +182,14 @@ export async function rollupValues(
     }));
     entry.lists.push(unpackValues(r.vals as Uint8Array | null));
   }
-  const out = new Map<string, { dims: Record<string, unknown>; values: number[] }>();
-  for (const [key, e] of parts) out.set(key, { dims: e.dims, values: mergeSorted(e.lists) });
+  const out = new Map<string, { dims: Record<string, unknown>; values: Float64Array }>();
+  for (const [key, e] of parts) out.set(key, { dims: e.dims, values: concatValues(e.lists) });
   return out;
 }
 
 /** Duration lists are stored as raw float64 bytes: no decoding when a report reads 10⁵ of them. */
-function packValues(values: number[]): Buffer {
-  return Buffer.from(new Float64Array(values).buffer);
+function packValues(values: Float64Array): Buffer {
+  return Buffer.from(values.buffer, values.byteOffset, values.byteLength);
 }
 
 function unpackValues(bytes: Uint8Array | null): Float64Array {

@@ -4,7 +4,7 @@
  */
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { Database } from '../../store/schema.ts';
-import { type Measures, sortNumeric } from '../measures.ts';
+import type { Measures } from '../measures.ts';
 import { type FactTable, keyOf, type Scope, scopeSql } from './scope.ts';
 
 export interface QueryOptions {
@@ -51,7 +51,7 @@ export function dimsOf(row: Record<string, unknown>, scope: Scope): Record<strin
 }
 
 /**
- * Values of one duration column (ms → s) per report key, sorted ascending. The database joins
+ * Values of one duration column (ms → s) per report key, unordered. The database joins
  * each key's values into one string: one row per key instead of one per fact keeps a rollup
  * build of millions of response intervals within memory.
  */
@@ -61,25 +61,25 @@ export async function valuesByKey(
   scope: Scope,
   column: string,
   where: RawBuilder<unknown>[] = [],
-): Promise<Map<string, { dims: Record<string, unknown>; values: number[] }>> {
+): Promise<Map<string, { dims: Record<string, unknown>; values: Float64Array }>> {
   const s = scopeSql(fact, scope, [...where, sql`${sql.ref(`f.${column}`)} is not null`]);
   const joined = sql`string_agg(cast(${sql.ref(`f.${column}`)} as text), ',')`;
   const { rows } = await sql<
     Record<string, unknown>
   >`select ${s.keys}, ${joined} as v from ${s.from} where ${s.where} ${s.groupBy}`.execute(db);
-  const out = new Map<string, { dims: Record<string, unknown>; values: number[] }>();
+  const out = new Map<string, { dims: Record<string, unknown>; values: Float64Array }>();
   for (const r of rows) {
     if (r.v === null || r.v === undefined) continue;
-    const values = String(r.v)
-      .split(',')
-      .map((x) => Number(x) / 1000);
-    out.set(keyOf(r, scope.by), { dims: dimsOf(r, scope), values: sortNumeric(values) });
+    const parts = String(r.v).split(',');
+    const values = new Float64Array(parts.length);
+    for (let i = 0; i < parts.length; i++) values[i] = Number(parts[i]) / 1000;
+    out.set(keyOf(r, scope.by), { dims: dimsOf(r, scope), values });
   }
   return out;
 }
 
 export function listValues(db: Kysely<Database>, q: MeasureQuery, scope: Scope) {
   if (!q.values)
-    return Promise.resolve(new Map<string, { dims: Record<string, unknown>; values: number[] }>());
+    return Promise.resolve(new Map<string, { dims: Record<string, unknown>; values: Float64Array }>());
   return valuesByKey(db, q.fact, scope, q.values.column, [...q.where, ...q.values.where]);
 }

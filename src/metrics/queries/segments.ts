@@ -30,5 +30,7 @@ export async function segmentIntervals(db: Kysely<Database>, scope: Scope, opt: 
   const withAgent: Scope = scope.by.includes('agent') ? scope : { ...scope, by: [...scope.by, 'agent'] };
   const rows = await valuesByKey(db, q.fact, withAgent, 'start_ts', q.where);
   const ends = await valuesByKey(db, q.fact, withAgent, 'end_ts', q.where);
+  // The sweep walks starts and ends in time order.
+  for (const list of [...rows.values(), ...ends.values()]) list.values.sort();
   return { rows, ends, withAgent };
 }
