@@ -4,8 +4,9 @@
  *
  *   BENCH_SCALE=small npm run bench   # a quick run (100k messages; report on 30×30 only)
  *   BENCH_FULL=1 npm run bench        # also 300 agents × 90 days (about 17M events; long)
+ *   BENCH_ONLY=reports npm run bench  # report timings again on the databases left in bench/out
  */
-import { createWriteStream, mkdirSync, rmSync, statSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { cpus, totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { importFiles } from '../src/cli/import.ts';
@@ -22,6 +23,8 @@ import type { CanonicalEventInput } from '../src/model/events.ts';
 const OUT = join(import.meta.dirname, 'out');
 mkdirSync(OUT, { recursive: true });
 const small = process.env.BENCH_SCALE === 'small';
+/** BENCH_ONLY=reports: only the report timings, on the databases a previous run left in bench/out. */
+const reportsOnly = process.env.BENCH_ONLY === 'reports';
 
 interface Dataset {
   file: string;
@@ -180,27 +183,26 @@ async function main() {
     `## ${new Date().toISOString().slice(0, 10)} — ${cpus().length} cores (${cpus()[0]?.model.trim()}), ${fmt(totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
   );
   say('');
-  say('### Import of canonical NDJSON (inbox + sessionising + facts)');
-  say(
-    '| data | messages | events | file MB | SQLite s | SQLite msg/s | SQLite peak RSS MB | PostgreSQL s | PostgreSQL msg/s |',
-  );
-  say('|---|---|---|---|---|---|---|---|---|');
-  const sizes = [million / 10, million];
-  const imported: Record<number, { sqlite: string }> = {};
-  await withPostgres(async (admin) => {
-    for (const size of sizes) {
-      // About 14,800 messages per demo agent a month: enough agents to reach the size.
-      const d = await dataset(Math.ceil(size / 14_000), 30, size);
-      const sqlitePath = freshSqlite(`import-${size}`);
-      const s = await timeImport(sqlitePath, d);
-      const p = await timeImport(await freshPg(admin, `bench_${size}`), d);
-      imported[size] = { sqlite: sqlitePath };
-      say(
-        `| ${fmt(size)} messages | ${fmt(d.messages)} | ${fmt(d.events)} | ${fmt(statSync(d.file).size / 2 ** 20, 1)} | ${fmt(s.seconds, 2)} | ${fmt(s.perSecond)} | ${fmt(s.peakRssMb)} | ${fmt(p.seconds, 2)} | ${fmt(p.perSecond)} |`,
-      );
-    }
-  });
-
+  if (!reportsOnly) {
+    say('### Import of canonical NDJSON (inbox + sessionising + facts)');
+    say(
+      '| data | messages | events | file MB | SQLite s | SQLite msg/s | SQLite peak RSS MB | PostgreSQL s | PostgreSQL msg/s |',
+    );
+    say('|---|---|---|---|---|---|---|---|---|');
+    const sizes = [million / 10, million];
+    await withPostgres(async (admin) => {
+      for (const size of sizes) {
+        // About 14,800 messages per demo agent a month: enough agents to reach the size.
+        const d = await dataset(Math.ceil(size / 14_000), 30, size);
+        const sqlitePath = freshSqlite(`import-${size}`);
+        const s = await timeImport(sqlitePath, d);
+        const p = await timeImport(await freshPg(admin, `bench_${size}`), d);
+        say(
+          `| ${fmt(size)} messages | ${fmt(d.messages)} | ${fmt(d.events)} | ${fmt(statSync(d.file).size / 2 ** 20, 1)} | ${fmt(s.seconds, 2)} | ${fmt(s.perSecond)} | ${fmt(s.peakRssMb)} | ${fmt(p.seconds, 2)} | ${fmt(p.perSecond)} |`,
+        );
+      }
+    });
+  }
   say('');
   say('### Report by agent (default metrics, incl. first-response median and p90), SQLite');
   say('| team × days | conversations | load s | rollup build s | report ms (median of 7) |');
@@ -218,8 +220,10 @@ async function main() {
           [300, 30],
         ];
   for (const [agents, days] of teams) {
-    const target = freshSqlite(`report-${agents}x${days}`);
-    const load = await loadTeam(target, agents, days);
+    const name = `report-${agents}x${days}`;
+    const reuse = reportsOnly && existsSync(join(OUT, `${name}.db`));
+    const target = reuse ? join(OUT, `${name}.db`) : freshSqlite(name);
+    const load = reuse ? { seconds: Number.NaN, events: 0 } : await loadTeam(target, agents, days);
     const store = await openStore(target);
     const conversations = Number(
       (
@@ -229,6 +233,7 @@ async function main() {
           .executeTakeFirstOrThrow()
       ).n,
     );
+    if (reuse) await store.db.deleteFrom('rollup_state').execute(); // time the build with this code
     const t0 = performance.now();
     await ensureRollups(store, await loadSettings(store));
     const build = (performance.now() - t0) / 1000;
