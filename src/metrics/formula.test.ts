@@ -439,6 +439,12 @@ describe('formula: properties', () => {
     );
   });
 
+  it('prints a top-level comparison so that it does not read back as an assignment', () => {
+    const f = parseFormula('(a = 0)');
+    expect(f.toString()).toBe('(a = 0)');
+    expect(parseFormula(f.toString()).name).toBeUndefined();
+  });
+
   it('prints a formula that parses back to the same computation', () => {
     fc.assert(
       fc.property(arbExpr, arbValues, (src, vs) => {

@@ -376,7 +376,10 @@ export class Formula {
   }
 
   toString(): string {
-    return this.name === undefined ? this.expression() : `${formatName(this.name)} = ${this.expression()}`;
+    const text = this.expression();
+    if (this.name !== undefined) return `${formatName(this.name)} = ${text}`;
+    // A comparison such as `a = 0` would read back as an assignment named a: keep its parentheses.
+    return parseFormula(text).name === undefined ? text : `(${text})`;
   }
 }
 

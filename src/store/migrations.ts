@@ -16,6 +16,17 @@ function localKeys(t: Builder): Builder {
     .addColumn('weekday', 'integer', (c) => c.notNull());
 }
 
+/** Columns of facts that are part of a conversation and credited to one agent (segments, responses). */
+function partOfConversation(t: Builder): Builder {
+  return t
+    .addColumn('conversation_id', 'text', (c) => c.notNull())
+    .addColumn('thread', 'text', (c) => c.notNull())
+    .addColumn('seq', 'integer', (c) => c.notNull())
+    .addColumn('agent_id', 'text', (c) => c.notNull())
+    .addColumn('channel', 'text', (c) => c.notNull())
+    .addColumn('region', 'text');
+}
+
 const migrations: Record<string, Migration> = {
   '001_initial': {
     async up(db: Kysely<unknown>) {
@@ -129,12 +140,7 @@ const migrations: Record<string, Migration> = {
         db.schema
           .createTable('segments')
           .addColumn('id', 'text', (c) => c.primaryKey())
-          .addColumn('conversation_id', 'text', (c) => c.notNull())
-          .addColumn('thread', 'text', (c) => c.notNull())
-          .addColumn('seq', 'integer', (c) => c.notNull())
-          .addColumn('agent_id', 'text', (c) => c.notNull())
-          .addColumn('channel', 'text', (c) => c.notNull())
-          .addColumn('region', 'text')
+          .$call(partOfConversation)
           .addColumn('start_ts', 'bigint', (c) => c.notNull())
           .addColumn('end_ts', 'bigint', (c) => c.notNull())
           .addColumn('ended_by', 'text', (c) => c.notNull())
@@ -152,12 +158,7 @@ const migrations: Record<string, Migration> = {
       await localKeys(
         db.schema
           .createTable('responses')
-          .addColumn('conversation_id', 'text', (c) => c.notNull())
-          .addColumn('thread', 'text', (c) => c.notNull())
-          .addColumn('seq', 'integer', (c) => c.notNull())
-          .addColumn('agent_id', 'text', (c) => c.notNull())
-          .addColumn('channel', 'text', (c) => c.notNull())
-          .addColumn('region', 'text')
+          .$call(partOfConversation)
           .addColumn('customer_ts', 'bigint', (c) => c.notNull())
           .addColumn('reply_ts', 'bigint', (c) => c.notNull())
           .addColumn('ms', 'bigint', (c) => c.notNull())
