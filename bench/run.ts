@@ -11,14 +11,13 @@ import { cpus, totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { importFiles } from '../src/cli/import.ts';
 import { demoRoster, generateDemo } from '../src/demo/generate.ts';
+import { loadDemo } from '../src/demo/load.ts';
 import { importRoster } from '../src/ingest/identities.ts';
 import { runReport } from '../src/metrics/report.ts';
 import { openStore, type Store } from '../src/store/db.ts';
 import { loadSettings } from '../src/store/settings.ts';
 import { readEvents } from '../src/connectors/index.ts';
-import { accept, ImportCache, refreshFacts } from '../src/ingest/pipeline.ts';
 import { ensureRollups } from '../src/metrics/rollups.ts';
-import type { CanonicalEventInput } from '../src/model/events.ts';
 
 const OUT = join(import.meta.dirname, 'out');
 mkdirSync(OUT, { recursive: true });
@@ -140,33 +139,10 @@ async function loadTeam(
   days: number,
 ): Promise<{ seconds: number; events: number }> {
   const store = await openStore(target);
-  await importRoster(store, demoRoster({ agents, days, seed: 7 }));
   const t0 = performance.now();
-  let line = 0;
-  let pending: CanonicalEventInput[] = [];
-  const cache = new ImportCache();
-  for (const batch of generateDemo({ agents, days, seed: 7, end: '2025-11-30' })) {
-    pending = pending.concat(batch);
-    if (pending.length < 20_000) continue;
-    await accept(
-      store,
-      pending.map((raw) => ({ line: ++line, raw })),
-      'demo',
-      'demo',
-      cache,
-    );
-    pending = [];
-  }
-  await accept(
-    store,
-    pending.map((raw) => ({ line: ++line, raw })),
-    'demo',
-    'demo',
-    cache,
-  );
-  await refreshFacts(store, undefined, undefined, cache);
+  const events = await loadDemo(store, { agents, days, seed: 7, end: '2025-11-30' });
   await store.close();
-  return { seconds: (performance.now() - t0) / 1000, events: line };
+  return { seconds: (performance.now() - t0) / 1000, events };
 }
 
 const fmt = (n: number, digits = 0) =>

@@ -5,9 +5,10 @@
 import { writeFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { readRoster } from '../connectors/index.ts';
-import { demoRoster, generateDemo } from '../demo/generate.ts';
+import { type DemoOptions, generateDemo } from '../demo/generate.ts';
+import { loadDemo as loadDemoInto } from '../demo/load.ts';
 import { importRoster, mergeAgents } from '../ingest/identities.ts';
-import { accept, ImportCache, markAllDirty, refreshFacts } from '../ingest/pipeline.ts';
+import { markAllDirty, refreshFacts } from '../ingest/pipeline.ts';
 import { METRICS } from '../metrics/catalog.ts';
 import { runReport } from '../metrics/report.ts';
 import { SCORE_PRESETS } from '../metrics/scores.ts';
@@ -321,30 +322,11 @@ program
     });
   });
 
-async function loadDemo(
-  store: Store,
-  opts: { agents: number; days: number; seed: number; end?: string },
-): Promise<number> {
-  await importRoster(store, demoRoster(opts));
-  const bar = progressBar('演示数据 / demo');
-  const { demoEstimate } = await import('../demo/generate.ts');
-  const total = demoEstimate(opts).events;
-  let n = 0;
-  const cache = new ImportCache();
-  for (const batch of generateDemo(opts)) {
-    await accept(
-      store,
-      batch.map((raw, i) => ({ line: n + i + 1, raw })),
-      'demo',
-      'demo',
-      cache,
-    );
-    n += batch.length;
-    bar?.(Math.min(n, total), total);
-  }
-  bar?.(total, total);
-  await refreshFacts(store, progressBar('计算 / computing facts'), undefined, cache);
-  return n;
+async function loadDemo(store: Store, opts: DemoOptions): Promise<number> {
+  return loadDemoInto(store, opts, {
+    events: progressBar('演示数据 / demo'),
+    facts: progressBar('计算 / computing facts'),
+  });
 }
 
 function positiveInt(v: string, name: string): number {

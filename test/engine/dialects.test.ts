@@ -3,9 +3,7 @@
  * so every number of every grouping must agree.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { demoRoster, generateDemo } from '../../src/demo/generate.ts';
-import { importRoster } from '../../src/ingest/identities.ts';
-import { accept, refreshFacts } from '../../src/ingest/pipeline.ts';
+import { loadDemo } from '../../src/demo/load.ts';
 import { METRICS } from '../../src/metrics/catalog.ts';
 import { runReport } from '../../src/metrics/report.ts';
 import type { Dimension, Filters } from '../../src/metrics/queries/scope.ts';
@@ -17,18 +15,8 @@ const OPTS = { agents: 4, days: 6, seed: 11, end: '2025-11-30' };
 const ALL = METRICS.filter((m) => m.compute).map((m) => m.id);
 
 async function load(store: Store) {
-  await importRoster(store, demoRoster(OPTS));
-  let line = 0;
-  for (const batch of generateDemo(OPTS)) {
-    const r = await accept(
-      store,
-      batch.map((raw) => ({ line: ++line, raw })),
-      'demo',
-      'demo',
-    );
-    expect(r.rejects).toEqual([]);
-  }
-  await refreshFacts(store);
+  await loadDemo(store, OPTS);
+  expect(await store.db.selectFrom('rejects').selectAll().execute()).toEqual([]);
 }
 
 describe('SQLite and PostgreSQL agree on the demo data', () => {
