@@ -300,7 +300,7 @@ program
   .action(async (o) => {
     await withStore(o.db, async (store) => {
       console.log(`CS Pulse — 数据库 / database: ${store.location} (${store.dialect})`);
-      const any = await store.db.selectFrom('events').select('ts').limit(1).executeTakeFirst();
+      const any = await store.db.selectFrom('event_blocks').select('thread').limit(1).executeTakeFirst();
       if (!any) {
         console.log('数据库为空,载入演示数据 / empty database: loading a demo month (30 agents, 30 days)…');
         await loadDemo(store, { agents: 30, days: 30, seed: 1 });

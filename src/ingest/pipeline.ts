@@ -67,25 +67,15 @@ export class ImportCache {
     return this.threads.get(thread);
   }
 
-  async add(
-    tx: Kysely<Database>,
-    rows: Database['events'][],
-    events: CanonicalEvent[],
-    added: boolean[],
-  ): Promise<void> {
-    const unseen = new Set<string>();
-    rows.forEach((r, i) => {
-      if (
-        added[i] &&
-        isConversationThread(r.thread) &&
-        !this.threads.has(r.thread) &&
-        !this.partial.has(r.thread)
-      ) {
-        unseen.add(r.thread);
-      }
-    });
+  /** The newly stored events of one batch, by thread. */
+  async add(tx: Kysely<Database>, added: Map<string, CanonicalEvent[]>): Promise<void> {
+    const unseen: string[] = [];
+    for (const thread of added.keys()) {
+      if (isConversationThread(thread) && !this.threads.has(thread) && !this.partial.has(thread))
+        unseen.push(thread);
+    }
     // A thread already registered before this batch had events before this import.
-    for (const part of chunks([...unseen], 5000)) {
+    for (const part of chunks(unseen, 5000)) {
       for (const { thread } of await tx
         .selectFrom('threads')
         .select('thread')
@@ -94,16 +84,17 @@ export class ImportCache {
         this.partial.add(thread);
       }
     }
-    rows.forEach((r, i) => {
-      if (!added[i] || !isConversationThread(r.thread) || this.partial.has(r.thread)) return;
-      const list = this.threads.get(r.thread);
+    for (const [thread, events] of added) {
+      if (!isConversationThread(thread) || this.partial.has(thread)) continue;
+      const list = this.threads.get(thread);
       if (!list && this.size >= this.limit) {
-        this.partial.add(r.thread);
-        return;
+        this.partial.add(thread);
+        continue;
       }
-      getOrInsert(this.threads, r.thread, () => []).push(events[i]!);
-      this.size++;
-    });
+      if (list) list.push(...events);
+      else this.threads.set(thread, events.slice());
+      this.size += events.length;
+    }
   }
 }
 
@@ -136,9 +127,8 @@ export async function accept(
   cache?: ImportCache,
 ): Promise<AcceptResult> {
   const rejects: Reject[] = [];
-  const rows: Database['events'][] = [];
-  const stored: CanonicalEvent[] = [];
-  const now = Date.now();
+  const ids: Database['event_ids'][] = [];
+  const valid: CanonicalEvent[] = [];
   const seen = new Set<string>();
   let duplicates = 0;
   for (const { line, raw } of items) {
@@ -155,44 +145,40 @@ export async function accept(
       continue;
     }
     seen.add(key);
-    const event = { ...e, source };
-    stored.push(event);
-    rows.push({
-      source,
-      ext_id: e.id,
-      kind: e.kind,
-      ts: e.ts,
-      channel: e.channel,
-      thread: storageKey(e),
-      customer_id: e.customer?.id ?? null,
-      account: 'account' in e && e.account ? e.account : null,
-      payload: JSON.stringify(event),
-      received_at: now,
-    });
+    valid.push(e.source === source ? e : { ...e, source });
+    ids.push({ source, ext_id: e.id });
   }
   let inserted = 0;
   await store.db.transaction().execute(async (tx) => {
-    const added = await bulkInsert(store, tx, 'events', rows, ['source', 'ext_id']);
-    const dirty = new Set<string>();
+    const added = await bulkInsert(store, tx, 'event_ids', ids, ['source', 'ext_id']);
+    const byThread = new Map<string, CanonicalEvent[]>();
     const owners = new Map<string, string | null>();
-    rows.forEach((r, i) => {
-      if (!added[i]) return;
+    for (let i = 0; i < valid.length; i++) {
+      if (!added[i]) continue;
       inserted++;
-      if (r.thread.startsWith(PRESENCE_PREFIX)) return;
-      dirty.add(r.thread);
-      if (!r.thread.startsWith(CUSTOMER_PREFIX) && !owners.get(r.thread)) owners.set(r.thread, r.customer_id);
-    });
-    if (cache) await cache.add(tx, rows, stored, added);
+      const e = valid[i]!;
+      const thread = storageKey(e);
+      getOrInsert(byThread, thread, () => []).push(e);
+      if (isConversationThread(thread) && !owners.get(thread)) owners.set(thread, e.customer?.id ?? null);
+    }
+    const now = Date.now();
+    await bulkInsert(
+      store,
+      tx,
+      'event_blocks',
+      [...byThread].map(([thread, events]) => ({ thread, events: JSON.stringify(events), received_at: now })),
+    );
+    if (cache) await cache.add(tx, byThread);
     await bulkInsert(
       store,
       tx,
       'dirty_threads',
-      [...dirty].map((thread) => ({ thread })),
+      [...byThread.keys()].filter((t) => !t.startsWith(PRESENCE_PREFIX)).map((thread) => ({ thread })),
     );
     await registerThreads(tx, owners);
     if (rejects.length) await recordRejects(store, rejects, tx);
   });
-  return { accepted: inserted, duplicates: duplicates + rows.length - inserted, rejects };
+  return { accepted: inserted, duplicates: duplicates + valid.length - inserted, rejects };
 }
 
 function safeRaw(raw: unknown): string | undefined {
@@ -330,10 +316,12 @@ async function recompute(
     else stored.push(t);
   }
   const rows = await selectIn(store.db, stored, (db, part) =>
-    db.selectFrom('events').select(['thread', 'payload']).where('thread', 'in', part).execute(),
+    db.selectFrom('event_blocks').select(['thread', 'events']).where('thread', 'in', part).execute(),
   );
-  for (const r of rows)
-    getOrInsert(byThread, r.thread, () => []).push(JSON.parse(r.payload) as CanonicalEvent);
+  for (const r of rows) {
+    const list = getOrInsert(byThread, r.thread, () => []);
+    for (const e of JSON.parse(r.events) as CanonicalEvent[]) list.push(e);
+  }
   for (const events of byThread.values()) {
     for (const e of events) {
       // Register accounts with their display names before the facts refer to them.
@@ -342,22 +330,14 @@ async function recompute(
       } else if (e.kind === 'ticket' && e.account) ctx.identities.agentFor(e.channel, e.account);
     }
   }
-  const orders = customers.length
-    ? (
-        await selectIn(store.db, customers, (db, part) =>
-          db
-            .selectFrom('events')
-            .select('payload')
-            .where(
-              'thread',
-              'in',
-              part.map((c) => CUSTOMER_PREFIX + c),
-            )
-            .where('kind', '=', 'order')
-            .execute(),
-        )
-      ).map((r) => JSON.parse(r.payload) as OrderEvent)
-    : [];
+  const orders: OrderEvent[] = [];
+  const orderRows = await selectIn(
+    store.db,
+    customers.map((c) => CUSTOMER_PREFIX + c),
+    (db, part) => db.selectFrom('event_blocks').select('events').where('thread', 'in', part).execute(),
+  );
+  for (const r of orderRows)
+    for (const e of JSON.parse(r.events) as CanonicalEvent[]) if (e.kind === 'order') orders.push(e);
   orders.sort((a, b) => a.ts - b.ts || (a.id < b.id ? -1 : 1));
 
   const facts: ThreadFacts = { conversations: [], segments: [], responses: [], tags: [], tickets: [] };

@@ -7,6 +7,7 @@
  * second fact — that is what makes imports idempotent and platform retries harmless.
  */
 import { z } from 'zod';
+import { fastEvent } from './events-fast.ts';
 import { parseTimestamp } from './time.ts';
 
 export const SENDER_ROLES = ['customer', 'agent', 'bot', 'system'] as const;
@@ -149,6 +150,8 @@ export interface Reject {
 export function validateEvent(
   raw: unknown,
 ): { ok: true; event: CanonicalEvent } | { ok: false; reason: string } {
+  const fast = fastEvent(raw);
+  if (fast) return { ok: true, event: fast };
   const r = canonicalEventSchema.safeParse(raw);
   if (r.success) return { ok: true, event: r.data };
   const issue = r.error.issues[0]!;

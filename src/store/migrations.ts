@@ -2,7 +2,7 @@
  * One set of migrations for SQLite and PostgreSQL, written with Kysely's schema builder.
  * Append new migrations; never edit a released one.
  */
-import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
+import { type Kysely, type Migration, type MigrationProvider, Migrator, SqliteAdapter, sql } from 'kysely';
 
 type Builder = ReturnType<Kysely<unknown>['schema']['createTable']>;
 
@@ -210,14 +210,45 @@ migrations['002_rollup_state'] = {
   },
 };
 
+migrations['003_event_blocks'] = {
+  async up(db: Kysely<unknown>) {
+    await db.schema
+      .createTable('event_ids')
+      .addColumn('source', 'text', (c) => c.notNull())
+      .addColumn('ext_id', 'text', (c) => c.notNull())
+      .addPrimaryKeyConstraint('event_ids_pk', ['source', 'ext_id'])
+      // On SQLite the key is the table (one B-tree, not a table and its index): half the insert cost.
+      .$call((t) => (isSqlite(db) ? t.modifyEnd(sql`without rowid`) : t))
+      .execute();
+    await db.schema
+      .createTable('event_blocks')
+      .addColumn('thread', 'text', (c) => c.notNull())
+      .addColumn('events', 'text', (c) => c.notNull())
+      .addColumn('received_at', 'bigint', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('event_blocks_thread').on('event_blocks').column('thread').execute();
+    // Events accepted before: one block each, so nothing is re-derived and nothing is lost.
+    await sql`insert into event_ids (source, ext_id) select source, ext_id from events`.execute(db);
+    await sql`insert into event_blocks (thread, events, received_at)
+      select thread, '[' || payload || ']', received_at from events`.execute(db);
+    await db.schema.dropTable('events').execute();
+  },
+};
+
+function isSqlite(db: Kysely<unknown>): boolean {
+  return db.getExecutor().adapter instanceof SqliteAdapter;
+}
+
 class StaticProvider implements MigrationProvider {
   async getMigrations(): Promise<Record<string, Migration>> {
     return migrations;
   }
 }
 
-export async function migrate(db: Kysely<unknown>): Promise<void> {
-  const { error, results } = await new Migrator({ db, provider: new StaticProvider() }).migrateToLatest();
+/** Migrate to the latest version, or to the named one (for testing the step after it). */
+export async function migrate(db: Kysely<unknown>, upTo?: string): Promise<void> {
+  const migrator = new Migrator({ db, provider: new StaticProvider() });
+  const { error, results } = upTo ? await migrator.migrateTo(upTo) : await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error');
     throw new Error(`database migration ${failed?.migrationName ?? ''} failed: ${String(error)}`);

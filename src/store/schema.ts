@@ -7,7 +7,8 @@ import type { Generated } from 'kysely';
 
 export interface Database {
   settings: SettingsTable;
-  events: EventsTable;
+  event_ids: EventIdsTable;
+  event_blocks: EventBlocksTable;
   dirty_threads: DirtyThreadsTable;
   threads: ThreadsTable;
   rejects: RejectsTable;
@@ -33,21 +34,29 @@ export interface SettingsTable {
   updated_at: number;
 }
 
-/** The inbox: every accepted canonical event, stored before anything is computed from it. */
-export interface EventsTable {
+/**
+ * The inbox, part 1: the identity of every accepted event. Its primary key is what makes a
+ * re-sent (source, id) a duplicate; one small row per event keeps that check cheap.
+ */
+export interface EventIdsTable {
   source: string;
   ext_id: string;
-  kind: string;
-  ts: number;
-  channel: string;
+}
+
+/**
+ * The inbox, part 2: the accepted events themselves, as JSON arrays, one row per thread per
+ * accepted batch. Events are only ever read a thread at a time (to recompute its facts), so they
+ * are stored that way: a row per event cost more than all the rest of an import (measured: 5 µs a
+ * row in memory, 10+ µs on disk with its indexes, against ~0.5 µs an event in blocks).
+ */
+export interface EventBlocksTable {
   /**
    * The unit of sessionising: channel + native conversation id, or channel + customer; for orders
    * `cust|<customer>`, for presence `presence|<channel>|<account>` (see pipeline.ts storageKey).
    */
   thread: string;
-  customer_id: string | null;
-  account: string | null;
-  payload: string;
+  /** JSON array of canonical events (output of validateEvent, source filled in). */
+  events: string;
   received_at: number;
 }
 
