@@ -67,6 +67,13 @@ export class ImportCache {
     return this.threads.get(thread);
   }
 
+  /** After a refresh: the threads' facts exist now, so later batches must not count as their start. */
+  clear(): void {
+    this.threads.clear();
+    this.partial.clear();
+    this.size = 0;
+  }
+
   /** The newly stored events of one batch, by thread. */
   async add(tx: Kysely<Database>, added: Map<string, CanonicalEvent[]>): Promise<void> {
     const unseen: string[] = [];
@@ -261,6 +268,7 @@ export async function refreshFacts(
   // Whatever is still marked (threads with no events left) has nothing to compute.
   for (const part of chunks(dirty, 5000))
     await store.db.deleteFrom('dirty_threads').where('thread', 'in', part).execute();
+  cache?.clear();
   return total;
 }
 
@@ -354,7 +362,8 @@ async function recompute(
 
   await store.db.transaction().execute(async (tx) => {
     const marks = [...threads, ...customers.map((c) => CUSTOMER_PREFIX + c)];
-    for (const part of chunks(threads, 5000)) {
+    // Threads that began in this import (from the cache) have no facts yet: nothing to delete.
+    for (const part of chunks(stored, 5000)) {
       for (const table of [
         'conversations',
         'segments',

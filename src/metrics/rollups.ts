@@ -1,12 +1,14 @@
 /**
- * Daily rollups (Chatwoot-style): every measure query summed per day, agent and channel, with the
- * duration lists kept for exact medians. A report grouped by agent, group, channel or calendar
- * period, filtered by time, channel, group or agent, reads a few thousand rollup rows instead of
- * every fact; other reports (region, hour, tag, concurrency) read the facts. Rollups are derived
- * data: rebuilt whenever facts change or a query-time setting (thresholds, resolution rule…) does.
+ * Rollups (Chatwoot-style): every measure query summed per day, agent and channel, with the
+ * duration lists kept for exact medians, and the same per month. A report grouped by agent, group,
+ * channel or calendar period, filtered by time, channel, group or agent, reads a few thousand
+ * rollup rows instead of every fact: the months its period covers whole from the monthly rollup,
+ * the days at its edges from the daily one. Other reports (region, hour, tag, concurrency) read the
+ * facts. Rollups are derived data: rebuilt whenever facts change or a query-time setting
+ * (thresholds, resolution rule…) does.
  */
 import { createHash } from 'node:crypto';
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { Settings } from '../model/settings.ts';
 import { localKeys } from '../model/time.ts';
 import { bulkInsert } from '../store/bulk.ts';
@@ -29,7 +31,7 @@ import { type Dimension, keyOf, type Scope, scopeSql } from './queries/scope.ts'
 import { segmentQuery } from './queries/segments.ts';
 
 /** Bump when a measure query changes: stored rollups are then rebuilt. */
-const ROLLUP_VERSION = 1;
+const ROLLUP_VERSION = 2;
 // Week, month and weekday follow from the day: grouping by them too only slows the build.
 const ROLLUP_DIMS: Dimension[] = ['day', 'agent', 'channel'];
 const ROLLED_UP = new Set<Dimension>(['agent', 'group', 'channel', 'day', 'week', 'month', 'weekday']);
@@ -63,6 +65,9 @@ function signature(settings: Settings): string {
 }
 
 const table = (q: MeasureQuery) => `rollup_${q.name}`;
+const monthTable = (q: MeasureQuery) => `rollup_${q.name}_month`;
+/** Groupings a monthly row cannot answer: its days are summed away. */
+const NEEDS_DAYS = new Set<Dimension>(['day', 'week', 'weekday']);
 /** The channel of a rollup row that sums every channel of its day and agent. */
 const ALL = '*';
 type RollupRow = Record<string, string | number | Buffer | null>;
@@ -121,28 +126,98 @@ export async function ensureRollups(store: Store, settings: Settings): Promise<v
       }
     }
   }
+  for (const q of rolledQueries(settings, { businessHours: false, excludeGreetingOnly: true }))
+    built.set(monthTable(q), monthlyRows(q, built.get(table(q)) ?? []));
   await store.db.transaction().execute(async (tx) => {
     for (const q of rolledQueries(settings, { businessHours: false, excludeGreetingOnly: true })) {
-      const name = table(q);
-      await tx.schema.dropTable(name).ifExists().execute();
-      let t = tx.schema
-        .createTable(name)
-        .addColumn('bh', 'integer', (c) => c.notNull())
-        .addColumn('day', 'text', (c) => c.notNull())
-        .addColumn('week', 'text', (c) => c.notNull())
-        .addColumn('month', 'text', (c) => c.notNull())
-        .addColumn('weekday', 'integer', (c) => c.notNull())
-        .addColumn('agent_id', 'text')
-        .addColumn('channel', 'text', (c) => c.notNull());
-      for (const m of Object.keys(q.aggregates)) t = t.addColumn(m, 'double precision', (c) => c.notNull());
-      await t.addColumn('vals', store.dialect === 'postgres' ? 'bytea' : 'blob').execute();
-      await tx.schema.createIndex(`${name}_day`).on(name).columns(['bh', 'channel', 'day']).execute();
-      // Rollup tables are made from the query declarations, so their rows have no static type.
-      await bulkInsert(store, tx, name as never, (built.get(name) ?? []) as never[]);
+      for (const [name, period] of [
+        [table(q), 'day'],
+        [monthTable(q), 'month'],
+      ] as const)
+        await createRollup(store, tx, q, name, period, built.get(name) ?? []);
     }
     await tx.deleteFrom('rollup_state').execute();
     await tx.insertInto('rollup_state').values({ signature: sig, built_at: Date.now() }).execute();
   });
+}
+
+/** The monthly rollup: the daily rows of each month, agent and channel summed. */
+function monthlyRows(q: MeasureQuery, daily: RollupRow[]): RollupRow[] {
+  const measures = Object.keys(q.aggregates);
+  const months = new Map<string, { row: RollupRow; lists: Float64Array[] }>();
+  for (const d of daily) {
+    const m = getOrInsert(months, `${d.bh}\u0000${d.month}\u0000${d.agent_id}\u0000${d.channel}`, () => ({
+      // day, week and weekday of a monthly row are its first day's: never grouped by (NEEDS_DAYS).
+      row: { ...d, day: `${d.month}-01`, ...Object.fromEntries(measures.map((k) => [k, 0])) },
+      lists: [],
+    }));
+    for (const k of measures) (m.row[k] as number) += d[k] as number;
+    if (q.values) m.lists.push(unpackValues(d.vals as Buffer | null));
+  }
+  return [...months.values()].map(({ row, lists }) => ({
+    ...row,
+    vals: q.values ? packValues(concatValues(lists)) : null,
+  }));
+}
+
+async function createRollup(
+  store: Store,
+  tx: Kysely<Database>,
+  q: MeasureQuery,
+  name: string,
+  period: 'day' | 'month',
+  rows: RollupRow[],
+): Promise<void> {
+  await tx.schema.dropTable(name).ifExists().execute();
+  let t = tx.schema
+    .createTable(name)
+    .addColumn('bh', 'integer', (c) => c.notNull())
+    .addColumn('day', 'text', (c) => c.notNull())
+    .addColumn('week', 'text', (c) => c.notNull())
+    .addColumn('month', 'text', (c) => c.notNull())
+    .addColumn('weekday', 'integer', (c) => c.notNull())
+    .addColumn('agent_id', 'text')
+    .addColumn('channel', 'text', (c) => c.notNull());
+  for (const m of Object.keys(q.aggregates)) t = t.addColumn(m, 'double precision', (c) => c.notNull());
+  await t.addColumn('vals', store.dialect === 'postgres' ? 'bytea' : 'blob').execute();
+  await tx.schema.createIndex(`${name}_${period}`).on(name).columns(['bh', 'channel', period]).execute();
+  // Rollup tables are made from the query declarations, so their rows have no static type.
+  await bulkInsert(store, tx, name as never, rows as never[]);
+}
+
+/**
+ * The months a period covers whole, as an inclusive 'YYYY-MM' range (an open end stays open),
+ * or null when it covers none.
+ */
+export function wholeMonths(from?: string, to?: string): { from?: string; to?: string } | null {
+  const first = from && (from.endsWith('-01') ? from.slice(0, 7) : shiftMonth(from.slice(0, 7), 1));
+  const last = to && (to === lastDayOf(to.slice(0, 7)) ? to.slice(0, 7) : shiftMonth(to.slice(0, 7), -1));
+  if (first && last && first > last) return null;
+  return { from: first || undefined, to: last || undefined };
+}
+
+function shiftMonth(month: string, by: number): string {
+  const d = new Date(Date.UTC(Number(month.slice(0, 4)), Number(month.slice(5, 7)) - 1 + by, 1));
+  return d.toISOString().slice(0, 7);
+}
+
+function lastDayOf(month: string): string {
+  const d = new Date(Date.UTC(Number(month.slice(0, 4)), Number(month.slice(5, 7)), 0));
+  return d.toISOString().slice(0, 10);
+}
+
+/** The rollup rows a scope reads: whole months from the monthly rollup, the other days from the daily. */
+function rollupSource(q: MeasureQuery, scope: Scope): string | RawBuilder<unknown> {
+  if (scope.by.some((d) => NEEDS_DAYS.has(d))) return table(q);
+  const whole = wholeMonths(scope.from, scope.to);
+  if (!whole) return table(q);
+  if (!whole.from && !whole.to) return monthTable(q);
+  const inWhole = sql.join(
+    [...(whole.from ? [sql`month >= ${whole.from}`] : []), ...(whole.to ? [sql`month <= ${whole.to}`] : [])],
+    sql` and `,
+  );
+  return sql`select * from ${sql.table(monthTable(q))} where ${inWhole}
+    union all select * from ${sql.table(table(q))} where not (${inWhole})`;
 }
 
 /** A measure query answered from its rollup: sums of the daily sums. */
@@ -153,7 +228,7 @@ export function fromRollup(q: MeasureQuery, opt: QueryOptions, scope: Scope): Me
     aggregates[m] = sql`sum(${sql.ref(`f.${m}`)})`;
   return {
     name: q.name,
-    fact: { table: table(q), agentColumn: 'agent_id', conversationColumn: null },
+    fact: { table: rollupSource(q, scope), agentColumn: 'agent_id', conversationColumn: null },
     where: [
       sql`f.bh = ${opt.businessHours ? 1 : 0}`,
       perChannel ? sql`f.channel <> ${ALL}` : sql`f.channel = ${ALL}`,

@@ -66,6 +66,8 @@ export async function openStore(target = resolveTarget()): Promise<Store> {
     sqlite.pragma('busy_timeout = 10000');
     sqlite.pragma('cache_size = -65536');
     sqlite.pragma('temp_store = MEMORY');
+    // Checkpoint every 64 MB of WAL, not every 4 MB: a bulk import syncs the file 16× less often.
+    sqlite.pragma('wal_autocheckpoint = 16384');
     const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
     store = { db, dialect: 'sqlite', sqlite, location: file, close: () => db.destroy() };
   }

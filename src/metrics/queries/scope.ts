@@ -36,8 +36,8 @@ export interface Scope {
 }
 
 export interface FactTable {
-  /** A fact table, or a rollup of one (rollups.ts). */
-  table: string;
+  /** A fact table, a rollup of one, or a query over rollups with the same columns (rollups.ts). */
+  table: string | RawBuilder<unknown>;
   /** The column that credits an agent for this query's measures. */
   agentColumn: string;
   /** The conversation id column, for tag filters; null where tags do not apply. */
@@ -56,9 +56,10 @@ export function scopeSql(fact: FactTable, scope: Scope, extraWhere: RawBuilder<u
   const f = sql.raw('f');
   const agentCol = sql.ref(`f.${fact.agentColumn}`);
   const needsAgents = scope.by.includes('group') || (scope.filters.group?.length ?? 0) > 0;
+  const source = typeof fact.table === 'string' ? sql.table(fact.table) : sql`(${fact.table})`;
   const from = needsAgents
-    ? sql`${sql.table(fact.table)} ${f} left join agents ag on ag.id = ${agentCol}`
-    : sql`${sql.table(fact.table)} ${f}`;
+    ? sql`${source} ${f} left join agents ag on ag.id = ${agentCol}`
+    : sql`${source} ${f}`;
 
   const keyExprs = scope.by.map((d) => {
     switch (d) {
