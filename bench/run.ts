@@ -18,6 +18,7 @@ import { openStore, type Store } from '../src/store/db.ts';
 import { loadSettings } from '../src/store/settings.ts';
 import { readEvents } from '../src/connectors/index.ts';
 import { ensureRollups } from '../src/metrics/rollups.ts';
+import { validateEvent } from '../src/model/events.ts';
 
 const OUT = join(import.meta.dirname, 'out');
 mkdirSync(OUT, { recursive: true });
@@ -229,8 +230,17 @@ async function main() {
   const d = await dataset(30, 30, million / 10);
   t0 = performance.now();
   let read = 0;
-  for await (const batch of readEvents(d.file, 'ndjson')) read += batch.items.length;
+  const raws: unknown[] = [];
+  for await (const batch of readEvents(d.file, 'ndjson')) {
+    read += batch.items.length;
+    for (const it of batch.items) raws.push(it.raw);
+  }
   say(`- NDJSON reader: ${fmt(read / ((performance.now() - t0) / 1000))} lines/s`);
+  t0 = performance.now();
+  for (const raw of raws) validateEvent(raw);
+  say(
+    `- event validation (fast path, zod for the rest): ${fmt(raws.length / ((performance.now() - t0) / 1000))} events/s`,
+  );
   console.log('\n(append the section above to bench/RESULTS.md)');
 }
 

@@ -98,7 +98,7 @@ export class ImportCache {
         this.partial.add(thread);
         continue;
       }
-      if (list) list.push(...events);
+      if (list) for (const e of events) list.push(e);
       else this.threads.set(thread, events.slice());
       this.size += events.length;
     }
