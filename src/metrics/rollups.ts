@@ -19,14 +19,7 @@ import { type Measures, concatValues } from './measures.ts';
 import { conversationQuery } from './queries/conversations.ts';
 import { firstResponseQuery } from './queries/first-response.ts';
 import { responseQuery } from './queries/responses.ts';
-import {
-  aggregate,
-  dimsOf,
-  listValues,
-  type MeasureQuery,
-  type MeasureRow,
-  type QueryOptions,
-} from './queries/run.ts';
+import { aggregate, dimsOf, type MeasureQuery, type MeasureRow, type QueryOptions } from './queries/run.ts';
 import { type Dimension, keyOf, type Scope, scopeSql } from './queries/scope.ts';
 import { segmentQuery } from './queries/segments.ts';
 
@@ -86,19 +79,15 @@ export async function ensureRollups(store: Store, settings: Settings): Promise<v
       excludeGreetingOnly: settings.filters.excludeGreetingOnly,
     };
     for (const q of rolledQueries(settings, opt)) {
-      const rows = await aggregate(store.db, q, whole);
-      const lists = await listValues(store.db, q, whole);
+      const rows = await aggregate(store.db, q, whole, true);
       const out = getOrInsert(built, table(q), () => []);
-      const keys = new Set([...rows.map((r) => r.key), ...lists.keys()]);
-      const byKey = new Map(rows.map((r) => [r.key, r]));
       const measures = Object.keys(q.aggregates);
       // Each day and agent twice: per channel, and for all channels (channel ALL), which is what
       // most reports ask for and a seventh of the rows to sum.
       const all = new Map<string, { row: RollupRow; lists: Float64Array[] }>();
-      for (const key of keys) {
-        const r = byKey.get(key);
-        const dims = r?.dims ?? lists.get(key)!.dims;
-        const values = lists.get(key)?.values ?? new Float64Array(0);
+      for (const r of rows) {
+        const dims = r.dims;
+        const values = r.list ?? new Float64Array(0);
         const day = dims.day as string;
         const calendar = getOrInsert(days, day, () => localKeys(Date.parse(`${day}T12:00:00Z`), 'UTC'));
         const row: RollupRow = {
@@ -109,7 +98,7 @@ export async function ensureRollups(store: Store, settings: Settings): Promise<v
           weekday: calendar.weekday,
           agent_id: (dims.agent as string | null) ?? null,
           channel: dims.channel as string,
-          ...Object.fromEntries(measures.map((m) => [m, r?.values[m] ?? 0])),
+          ...Object.fromEntries(measures.map((m) => [m, r.values[m] ?? 0])),
           vals: q.values ? packValues(values) : null,
         };
         out.push(row);
