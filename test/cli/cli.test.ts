@@ -3,11 +3,11 @@
  * and wrong, malformed and hostile files thrown at `import`.
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { METRICS } from '../../src/metrics/catalog.ts';
 import { scenario } from '../engine/scenario.ts';
 
@@ -44,6 +44,7 @@ describe('cspulse', () => {
     );
     writeFileSync(events, `${lines.join('\n')}\n`);
   });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('imports NDJSON with a JSON summary, keeping rejects with file, line and reason', async () => {
     const r = await cspulse('import', events, '--db', db, '--json');

@@ -1,7 +1,7 @@
 /** Real stores for tests: a fresh SQLite file, or a fresh database on the test PostgreSQL server. */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import pg from 'pg';
 import { inject } from 'vitest';
 import { openStore, type Store } from '../../src/store/db.ts';
@@ -23,6 +23,15 @@ export async function freshTarget(dialect: TestDialect): Promise<string> {
   return admin.replace(/\/[^/]*$/, `/${name}`);
 }
 
+/** A store on an empty database; closing a SQLite one also removes its folder. */
 export async function freshStore(dialect: TestDialect): Promise<Store> {
-  return openStore(await freshTarget(dialect));
+  const target = await freshTarget(dialect);
+  const store = await openStore(target);
+  if (dialect !== 'sqlite') return store;
+  const close = store.close;
+  store.close = async () => {
+    await close();
+    rmSync(dirname(target), { recursive: true, force: true });
+  };
+  return store;
 }
