@@ -9,7 +9,7 @@ import { loadSettings } from '../store/settings.ts';
 import { DEFAULT_REPORT_METRICS, METRICS, type MetricDef, metricById, resolveMetric } from './catalog.ts';
 import { emptyMeasures, type Measures, sumMeasures } from './measures.ts';
 import type { QueryOptions } from './queries/run.ts';
-import { aggregate, listValues } from './queries/run.ts';
+import { aggregate, type MeasureQuery } from './queries/run.ts';
 import { DIMENSIONS, type Dimension, type Filters, type Scope } from './queries/scope.ts';
 import { segmentIntervals } from './queries/segments.ts';
 import { ticketQuery } from './queries/tickets.ts';
@@ -216,17 +216,28 @@ async function measure(
   const rolled = useRollups && rollupsAnswer(scope, metricIds);
   if (rolled) await ensureRollups(store, settings);
   const queries = rolledQueries(settings, opt);
+  const wantsList = (q: MeasureQuery) => !!q.values && listed.has(q.values.field);
+  // From the facts, durations are listed in the same scan as the sums; rollups keep them apart.
   const aggregates = await Promise.all([
-    ...queries.map((q) => aggregate(db, rolled ? fromRollup(q, opt, scope) : q, scope)),
+    ...queries.map((q) =>
+      rolled ? aggregate(db, fromRollup(q, opt, scope), scope) : aggregate(db, q, scope, wantsList(q)),
+    ),
     metricIds.some((id) => metricById(id)?.group === 'tickets') ? aggregate(db, ticketQuery(now), scope) : [],
   ]);
-  for (const rows of aggregates) {
-    for (const r of rows) Object.assign(entry(r.key, r.dims).m, r.values);
+  for (const [i, rows] of aggregates.entries()) {
+    const field = queries[i]?.values?.field;
+    for (const r of rows) {
+      const m = entry(r.key, r.dims).m;
+      Object.assign(m, r.values);
+      if (field && r.list?.length) m[field] = r.list;
+    }
   }
-  for (const q of queries) {
-    if (!q.values || !listed.has(q.values.field)) continue;
-    const lists = rolled ? await rollupValues(db, q, opt, scope) : await listValues(db, q, scope);
-    for (const [key, v] of lists) entry(key, v.dims).m[q.values.field] = v.values;
+  if (rolled) {
+    for (const q of queries) {
+      if (!wantsList(q)) continue;
+      const lists = await rollupValues(db, q, opt, scope);
+      for (const [key, v] of lists) entry(key, v.dims).m[q.values!.field] = v.values;
+    }
   }
   if (metricIds.some((id) => id.startsWith('concurrency_'))) await addConcurrency(store, scope, opt, entry);
   return out;

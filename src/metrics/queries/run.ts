@@ -83,9 +83,9 @@ export function dimsOf(row: Record<string, unknown>, scope: Scope): Record<strin
 }
 
 /**
- * Values of one duration column (ms → s) per report key, unordered. The database joins
- * each key's values into one string: one row per key instead of one per fact keeps a rollup
- * build of millions of response intervals within memory.
+ * Values of one time column (ms → s) per report key, unordered (segment starts and ends for
+ * concurrency). The database joins each key's values into one string: one row per key instead of
+ * one per fact keeps millions of values within memory.
  */
 export async function valuesByKey(
   db: Kysely<Database>,
@@ -106,10 +106,4 @@ export async function valuesByKey(
     if (values) out.set(keyOf(r, scope.by), { dims: dimsOf(r, scope), values });
   }
   return out;
-}
-
-export function listValues(db: Kysely<Database>, q: MeasureQuery, scope: Scope) {
-  if (!q.values)
-    return Promise.resolve(new Map<string, { dims: Record<string, unknown>; values: Float64Array }>());
-  return valuesByKey(db, q.fact, scope, q.values.column, [...q.where, ...q.values.where]);
 }
