@@ -222,6 +222,9 @@ migrations['003_event_blocks'] = {
       .execute();
     await db.schema
       .createTable('event_blocks')
+      // A handle on each block, so that compacting a thread's blocks deletes exactly those it merged
+      // and never one a concurrent writer has just added. On SQLite it is the rowid: free.
+      .addColumn('id', isSqlite(db) ? 'integer' : 'bigserial', (c) => c.primaryKey())
       .addColumn('thread', 'text', (c) => c.notNull())
       .addColumn('events', 'text', (c) => c.notNull())
       .addColumn('received_at', 'bigint', (c) => c.notNull())

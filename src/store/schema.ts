@@ -50,6 +50,7 @@ export interface EventIdsTable {
  * row in memory, 10+ µs on disk with its indexes, against ~0.5 µs an event in blocks).
  */
 export interface EventBlocksTable {
+  id: Generated<number>;
   /**
    * The unit of sessionising: channel + native conversation id, or channel + customer; for orders
    * `cust|<customer>`, for presence `presence|<channel>|<account>` (see pipeline.ts storageKey).
