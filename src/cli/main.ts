@@ -16,6 +16,9 @@ import { parseSettings } from '../model/settings.ts';
 import { localKeys } from '../model/time.ts';
 import { openStore, resolveTarget, type Store } from '../store/db.ts';
 import { loadSettings, saveSettings } from '../store/settings.ts';
+import { WEBHOOK_CONNECTORS } from '../connectors/webhooks.ts';
+import { addSource, listSources, sourceStatus, webhookPath } from '../ingest/sources.ts';
+import { buildServer } from '../server/app.ts';
 import { importFiles } from './import.ts';
 import { progressBar } from './progress.ts';
 import { printReport, type ReportFormat } from './render.ts';
@@ -319,6 +322,96 @@ program
       console.log(
         '\n更多 / more: npx cspulse report --by channel | npx cspulse metrics | npx cspulse --help',
       );
+    });
+  });
+
+program
+  .command('serve')
+  .description(
+    '启动 HTTP 服务(接收 webhook、监控、报表 API)/ start the HTTP server: webhooks, monitor, report API',
+  )
+  .option('--port <n>', 'port', (v) => positiveInt(v, '--port'), 3000)
+  .option('--host <address>', 'address to listen on', '127.0.0.1')
+  .addOption(dbOption())
+  .action(async (o) => {
+    const store = await openStore(resolveTarget(o.db));
+    const server = await buildServer(store, { logger: false });
+    const address = await server.app.listen({ port: o.port, host: o.host });
+    console.log(
+      `CS Pulse 服务 / server: ${address} — 数据库 / database: ${store.location} (${store.dialect})`,
+    );
+    console.log(`webhooks: POST ${address}/ingest/<sourceId> · monitor: GET ${address}/api/sources`);
+    let stopping = false;
+    const stop = async () => {
+      if (stopping) return;
+      stopping = true;
+      await server.close();
+      await store.close();
+      process.exit(0);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+
+const sources = program.command('sources').description('数据源(实时接入)/ live sources');
+sources
+  .command('add')
+  .description('新建 webhook 数据源 / create a webhook source')
+  .requiredOption('--platform <name>', `platform: ${Object.keys(WEBHOOK_CONNECTORS).join('|')}`)
+  .requiredOption('--name <text>', 'a name people recognise (e.g. 售后 Telegram)')
+  .option('--secret <s>', 'the shared secret (default: a random one, printed once)')
+  .option(
+    '--base-url <url>',
+    'the public address of the server, for the printed webhook URL',
+    'http://127.0.0.1:3000',
+  )
+  .option('--json', 'print the source as JSON')
+  .addOption(dbOption())
+  .action(async (o) => {
+    await withStore(o.db, async (store) => {
+      const s = await addSource(store, { platform: o.platform, name: o.name, secret: o.secret });
+      const url = `${String(o.baseUrl).replace(/\/$/, '')}${webhookPath(s.id)}`;
+      if (o.json) {
+        console.log(
+          JSON.stringify({ id: s.id, platform: s.platform, name: s.name, webhook: url, secret: s.secret }),
+        );
+        return;
+      }
+      const c = WEBHOOK_CONNECTORS[s.platform]!;
+      console.log(`数据源 / source: ${s.id}`);
+      console.log(`webhook: ${url}`);
+      console.log(`密钥 / secret: ${s.secret}`);
+      console.log(`验证 / verification: ${c.verification}`);
+    });
+  });
+sources
+  .command('list')
+  .description('列出数据源 / list sources')
+  .addOption(dbOption())
+  .action(async (o) => {
+    await withStore(o.db, async (store) => {
+      for (const s of await listSources(store))
+        console.log(`${s.id}\t${s.platform}\t${s.name}\t${webhookPath(s.id)}`);
+    });
+  });
+sources
+  .command('status')
+  .description('接入监控 / ingestion monitor: events, last event, rejects per source')
+  .option('--json', 'JSON output')
+  .addOption(dbOption())
+  .action(async (o) => {
+    await withStore(o.db, async (store) => {
+      const status = await sourceStatus(store);
+      if (o.json) {
+        console.log(JSON.stringify({ sources: status }, null, 2));
+        return;
+      }
+      for (const s of status) {
+        console.log(
+          `${s.id} (${s.platform}, ${s.name}): 接收 accepted ${s.accepted} · 重复 duplicates ${s.duplicates} · 拒收 rejected ${s.rejected} · 签名错误 bad signatures ${s.badSignatures} · 最近 last ${s.lastEventAt ?? '—'}`,
+        );
+        for (const r of s.rejectReasons) console.log(`    ${r.count}× ${r.reason}`);
+      }
     });
   });
 

@@ -188,7 +188,7 @@ export async function accept(
   return { accepted: inserted, duplicates: duplicates + valid.length - inserted, rejects };
 }
 
-function safeRaw(raw: unknown): string | undefined {
+export function safeRaw(raw: unknown): string | undefined {
   try {
     const s = typeof raw === 'string' ? raw : JSON.stringify(raw);
     return s === undefined ? undefined : s.slice(0, 2000);

@@ -238,6 +238,25 @@ migrations['003_event_blocks'] = {
   },
 };
 
+migrations['004_sources'] = {
+  async up(db: Kysely<unknown>) {
+    // Live sources (webhooks): who may post, the secret that proves it, and the monitor's counters.
+    await db.schema
+      .createTable('sources')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('platform', 'text', (c) => c.notNull())
+      .addColumn('name', 'text', (c) => c.notNull())
+      .addColumn('secret', 'text')
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addColumn('accepted', 'bigint', (c) => c.notNull().defaultTo(0))
+      .addColumn('duplicates', 'bigint', (c) => c.notNull().defaultTo(0))
+      .addColumn('rejected', 'bigint', (c) => c.notNull().defaultTo(0))
+      .addColumn('bad_signatures', 'bigint', (c) => c.notNull().defaultTo(0))
+      .addColumn('last_event_at', 'bigint')
+      .execute();
+  },
+};
+
 function isSqlite(db: Kysely<unknown>): boolean {
   return db.getExecutor().adapter instanceof SqliteAdapter;
 }

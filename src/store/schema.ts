@@ -20,6 +20,21 @@ export interface Database {
   conversation_tags: ConversationTagsTable;
   tickets: TicketsTable;
   rollup_state: RollupStateTable;
+  sources: SourcesTable;
+}
+
+/** A live source: one webhook URL (`POST /ingest/<id>`) of one platform, with its counters. */
+export interface SourcesTable {
+  id: string;
+  platform: string;
+  name: string;
+  secret: string | null;
+  created_at: number;
+  accepted: Generated<number>;
+  duplicates: Generated<number>;
+  rejected: Generated<number>;
+  bad_signatures: Generated<number>;
+  last_event_at: number | null;
 }
 
 /** Which settings the current rollups were built for; no row: they must be rebuilt. */

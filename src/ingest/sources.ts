@@ -1,0 +1,128 @@
+/**
+ * Live sources: each is one webhook URL of one platform with its own secret, and the counters the
+ * ingestion monitor shows. Counters are updated after the events are stored, so they never claim
+ * more than was kept.
+ */
+import { randomBytes } from 'node:crypto';
+import { type Kysely, sql } from 'kysely';
+import { WEBHOOK_CONNECTORS, webhookConnector } from '../connectors/webhooks.ts';
+import type { Store } from '../store/db.ts';
+import type { Database, SourcesTable } from '../store/schema.ts';
+
+export type Source = Omit<SourcesTable, 'accepted' | 'duplicates' | 'rejected' | 'bad_signatures'> & {
+  accepted: number;
+  duplicates: number;
+  rejected: number;
+  bad_signatures: number;
+};
+
+/** The `file` of a webhook's rejects in the rejects table: where they came from. */
+export const rejectOrigin = (sourceId: string) => `source:${sourceId}`;
+
+export async function addSource(
+  store: Store,
+  o: { platform: string; name: string; secret?: string },
+): Promise<Source> {
+  if (!webhookConnector(o.platform))
+    throw new Error(
+      `unknown platform "${o.platform}"; expected one of: ${Object.keys(WEBHOOK_CONNECTORS).join(', ')}`,
+    );
+  if (!o.name.trim()) throw new Error('--name must not be empty');
+  const id = `${o.platform}-${randomBytes(6).toString('hex')}`;
+  // A source is never open: without a given secret, one is made (and printed once).
+  const secret = o.secret || randomBytes(24).toString('base64url');
+  await store.db
+    .insertInto('sources')
+    .values({
+      id,
+      platform: o.platform,
+      name: o.name.trim(),
+      secret,
+      created_at: Date.now(),
+      last_event_at: null,
+    })
+    .execute();
+  return (await findSource(store, id))!;
+}
+
+export async function findSource(store: Store, id: string): Promise<Source | undefined> {
+  return (await store.db.selectFrom('sources').selectAll().where('id', '=', id).executeTakeFirst()) as
+    | Source
+    | undefined;
+}
+
+export async function listSources(store: Store): Promise<Source[]> {
+  return (await store.db.selectFrom('sources').selectAll().orderBy('created_at').execute()) as Source[];
+}
+
+export async function countActivity(
+  db: Kysely<Database>,
+  sourceId: string,
+  n: { accepted: number; duplicates: number; rejected: number; badSignature?: boolean },
+  lastEventAt: number | null,
+): Promise<void> {
+  await db
+    .updateTable('sources')
+    .set({
+      accepted: sql`accepted + ${n.accepted}`,
+      duplicates: sql`duplicates + ${n.duplicates}`,
+      rejected: sql`rejected + ${n.rejected}`,
+      bad_signatures: sql`bad_signatures + ${n.badSignature ? 1 : 0}`,
+      ...(lastEventAt !== null
+        ? {
+            last_event_at: sql`case when last_event_at is null or last_event_at < ${lastEventAt} then ${lastEventAt} else last_event_at end`,
+          }
+        : {}),
+    })
+    .where('id', '=', sourceId)
+    .execute();
+}
+
+export interface SourceStatus {
+  id: string;
+  platform: string;
+  name: string;
+  webhook: string;
+  accepted: number;
+  duplicates: number;
+  rejected: number;
+  badSignatures: number;
+  lastEventAt: string | null;
+  /** Events accepted per second over the last minute, as this server counted them. */
+  eventsPerSecond: number;
+  /** The most frequent reject reasons, most frequent first. */
+  rejectReasons: { reason: string; count: number }[];
+}
+
+export async function sourceStatus(
+  store: Store,
+  rate: (sourceId: string) => number = () => 0,
+): Promise<SourceStatus[]> {
+  const out: SourceStatus[] = [];
+  for (const s of await listSources(store)) {
+    const reasons = await store.db
+      .selectFrom('rejects')
+      .select((eb) => ['reason', eb.fn.countAll<number>().as('count')])
+      .where('file', '=', rejectOrigin(s.id))
+      .groupBy('reason')
+      .orderBy('count', 'desc')
+      .limit(10)
+      .execute();
+    out.push({
+      id: s.id,
+      platform: s.platform,
+      name: s.name,
+      webhook: webhookPath(s.id),
+      accepted: Number(s.accepted),
+      duplicates: Number(s.duplicates),
+      rejected: Number(s.rejected),
+      badSignatures: Number(s.bad_signatures),
+      lastEventAt: s.last_event_at === null ? null : new Date(Number(s.last_event_at)).toISOString(),
+      eventsPerSecond: rate(s.id),
+      rejectReasons: reasons.map((r) => ({ reason: r.reason, count: Number(r.count) })),
+    });
+  }
+  return out;
+}
+
+export const webhookPath = (sourceId: string) => `/ingest/${sourceId}`;

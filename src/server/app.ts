@@ -1,0 +1,87 @@
+/**
+ * The HTTP server (`cspulse serve`): webhooks in, the ingestion monitor and reports out.
+ * Every route is a Fastify plugin; the store and the single writer are shared by all.
+ */
+import Fastify, { type FastifyInstance } from 'fastify';
+import { sourceStatus } from '../ingest/sources.ts';
+import type { Dimension } from '../metrics/queries/scope.ts';
+import { runReport } from '../metrics/report.ts';
+import type { Store } from '../store/db.ts';
+import { ingestRoutes, RateMeter } from './ingest.ts';
+import { Writer } from './writer.ts';
+
+export interface ServerOptions {
+  /** Largest accepted body; platforms send far less (WhatsApp batches stay under 100 KB). */
+  bodyLimit?: number;
+  /** Requests waiting for the writer above which webhooks get 503 + Retry-After. */
+  maxPending?: number;
+  refreshDelayMs?: number;
+  logger?: boolean;
+}
+
+export interface Server {
+  app: FastifyInstance;
+  writer: Writer;
+  /** Stop taking requests, finish the writes in hand, refresh the facts. The store stays open. */
+  close(): Promise<void>;
+}
+
+export async function buildServer(store: Store, o: ServerOptions = {}): Promise<Server> {
+  const app = Fastify({ bodyLimit: o.bodyLimit ?? 1_048_576, logger: o.logger ?? false });
+  const writer = new Writer(store, o.refreshDelayMs);
+  const rate = new RateMeter();
+
+  await app.register(async (scope) =>
+    ingestRoutes(scope, { store, writer, maxPending: o.maxPending ?? 256, rate }),
+  );
+
+  app.get('/healthz', async () => ({ ok: true, refreshError: writer.lastRefreshError ?? null }));
+
+  app.get('/api/sources', async () => ({ sources: await sourceStatus(store, (id) => rate.perSecond(id)) }));
+
+  app.get<{ Querystring: { from?: string; to?: string; by?: string; metrics?: string } }>(
+    '/api/report',
+    {
+      schema: {
+        querystring: {
+          type: 'object',
+          properties: {
+            from: { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$' },
+            to: { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$' },
+            by: { type: 'string' },
+            metrics: { type: 'string' },
+          },
+          additionalProperties: false,
+        },
+      },
+    },
+    async (req, reply) => {
+      const split = (v?: string) =>
+        v
+          ? v
+              .split(',')
+              .map((s) => s.trim())
+              .filter(Boolean)
+          : undefined;
+      try {
+        return await runReport(store, {
+          from: req.query.from,
+          to: req.query.to,
+          by: split(req.query.by) as Dimension[] | undefined,
+          metrics: split(req.query.metrics),
+        });
+      } catch (e) {
+        return reply.code(400).send({ error: (e as Error).message });
+      }
+    },
+  );
+
+  return {
+    app,
+    writer,
+    async close() {
+      await app.close();
+      await writer.drain();
+    },
+  };
+}

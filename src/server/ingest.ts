@@ -1,0 +1,126 @@
+/**
+ * `POST /ingest/:sourceId`: a platform's webhook. The order of the checks is the promise:
+ * refuse when saturated before reading anything (503 + Retry-After), 404 for an unknown source,
+ * 401 for a bad signature (recorded, never stored as data), 400 for a body that is not JSON, and
+ * 200 only once the events are durably stored. A platform's retry of the same body is a
+ * duplicate and changes nothing.
+ */
+import type { FastifyInstance } from 'fastify';
+import { webhookConnector } from '../connectors/webhooks.ts';
+import { recordRejects, safeRaw } from '../ingest/pipeline.ts';
+import { countActivity, findSource, rejectOrigin } from '../ingest/sources.ts';
+import type { Reject } from '../model/events.ts';
+import type { Store } from '../store/db.ts';
+import type { Writer } from './writer.ts';
+
+export interface IngestOptions {
+  store: Store;
+  writer: Writer;
+  /** Requests waiting to be written above which new ones are refused. */
+  maxPending: number;
+  rate: RateMeter;
+}
+
+/** Events accepted per source over the last minute, for the monitor. */
+export class RateMeter {
+  private buckets = new Map<string, { second: number; count: number }[]>();
+
+  add(sourceId: string, n: number, now = Date.now()): void {
+    const second = Math.floor(now / 1000);
+    let list = this.buckets.get(sourceId);
+    if (!list) this.buckets.set(sourceId, (list = []));
+    const last = list[list.length - 1];
+    if (last?.second === second) last.count += n;
+    else list.push({ second, count: n });
+    while (list.length && list[0]!.second <= second - 60) list.shift();
+  }
+
+  perSecond(sourceId: string, now = Date.now()): number {
+    const second = Math.floor(now / 1000);
+    const list = this.buckets.get(sourceId) ?? [];
+    const total = list.filter((b) => b.second > second - 60).reduce((s, b) => s + b.count, 0);
+    return Math.round((total / 60) * 100) / 100;
+  }
+}
+
+export async function ingestRoutes(app: FastifyInstance, o: IngestOptions): Promise<void> {
+  // Signatures are over the exact bytes: every body is read raw and parsed here.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+
+  app.addHook('onRequest', async (req, reply) => {
+    if (req.method === 'POST' && req.url.startsWith('/ingest/') && o.writer.pending >= o.maxPending) {
+      reply.header('retry-after', '1');
+      return reply.code(503).send({ error: 'busy: retry later', retryAfterSeconds: 1 });
+    }
+  });
+
+  app.post<{ Params: { sourceId: string } }>('/ingest/:sourceId', async (req, reply) => {
+    const source = await findSource(o.store, req.params.sourceId);
+    const connector = source && webhookConnector(source.platform);
+    if (!source || !connector) return reply.code(404).send({ error: `no source ${req.params.sourceId}` });
+    const origin = rejectOrigin(source.id);
+    const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    const unsigned = connector.verify(
+      { headers: req.headers, body, query: req.query as Record<string, string | undefined> },
+      source.secret,
+    );
+    if (unsigned) {
+      await o.writer.write(async () => {
+        await recordRejects(o.store, [{ file: origin, line: 0, reason: `signature: ${unsigned}` }]);
+        await countActivity(
+          o.store.db,
+          source.id,
+          { accepted: 0, duplicates: 0, rejected: 0, badSignature: true },
+          null,
+        );
+      });
+      return reply.code(401).send({ error: unsigned });
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(body.toString('utf8'));
+    } catch (e) {
+      const reason = `body is not JSON: ${(e as Error).message}`;
+      await o.writer.write(async () => {
+        await recordRejects(o.store, [
+          { file: origin, line: 0, reason, raw: body.toString('utf8', 0, 2000) },
+        ]);
+        await countActivity(o.store.db, source.id, { accepted: 0, duplicates: 0, rejected: 1 }, null);
+      });
+      return reply.code(400).send({ error: reason });
+    }
+    const { events, rejects: parseRejects } = connector.parse(parsed);
+    const r = await o.writer.accept(
+      events.map((raw, i) => ({ line: i + 1, raw })),
+      origin,
+      source.id,
+    );
+    const rejects: Reject[] = [
+      ...r.rejects,
+      ...parseRejects.map((p) => ({
+        file: origin,
+        line: 0,
+        reason: `${p.at}: ${p.reason}`,
+        raw: safeRaw(p.raw),
+      })),
+    ];
+    await o.writer.write(async () => {
+      if (parseRejects.length) await recordRejects(o.store, rejects.slice(r.rejects.length));
+      await countActivity(
+        o.store.db,
+        source.id,
+        { accepted: r.accepted, duplicates: r.duplicates, rejected: rejects.length },
+        r.accepted ? Date.now() : null,
+      );
+    });
+    o.rate.add(source.id, r.accepted);
+    // A platform retries what it does not see acknowledged; rejects are kept, so the answer is 200.
+    return {
+      accepted: r.accepted,
+      duplicates: r.duplicates,
+      rejected: rejects.length,
+      rejects: rejects.slice(0, 20).map(({ line, reason }) => ({ line, reason })),
+    };
+  });
+}
