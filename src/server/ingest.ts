@@ -11,6 +11,7 @@ import { recordRejects, safeRaw } from '../ingest/pipeline.ts';
 import { countActivity, findSource, rejectOrigin } from '../ingest/sources.ts';
 import type { Reject } from '../model/events.ts';
 import type { Store } from '../store/db.ts';
+import { getOrInsert } from '../util/maps.ts';
 import type { Writer } from './writer.ts';
 
 export interface IngestOptions {
@@ -27,8 +28,7 @@ export class RateMeter {
 
   add(sourceId: string, n: number, now = Date.now()): void {
     const second = Math.floor(now / 1000);
-    let list = this.buckets.get(sourceId);
-    if (!list) this.buckets.set(sourceId, (list = []));
+    const list = getOrInsert(this.buckets, sourceId, () => []);
     const last = list[list.length - 1];
     if (last?.second === second) last.count += n;
     else list.push({ second, count: n });
