@@ -28,10 +28,14 @@ import {
 } from './sessionise.ts';
 import { getOrInsert } from '../util/maps.ts';
 
+export type Outcome = 'accepted' | 'duplicate' | 'rejected';
+
 export interface AcceptResult {
   accepted: number;
   duplicates: number;
   rejects: Reject[];
+  /** What became of each item, in the order given: lets a group commit answer each sender. */
+  outcomes: Outcome[];
 }
 
 /**
@@ -136,12 +140,16 @@ export async function accept(
   const rejects: Reject[] = [];
   const ids: Database['event_ids'][] = [];
   const valid: CanonicalEvent[] = [];
+  const validItem: number[] = [];
+  const outcomes = new Array<Outcome>(items.length);
   const seen = new Set<string>();
   let duplicates = 0;
-  for (const { line, raw } of items) {
+  for (let n = 0; n < items.length; n++) {
+    const { line, raw } = items[n]!;
     const r = validateEvent(raw);
     if (!r.ok) {
       rejects.push({ file, line, reason: r.reason, raw: safeRaw(raw) });
+      outcomes[n] = 'rejected';
       continue;
     }
     const e = r.event;
@@ -149,9 +157,11 @@ export async function accept(
     const key = `${source}\u0000${e.id}`;
     if (seen.has(key)) {
       duplicates++;
+      outcomes[n] = 'duplicate';
       continue;
     }
     seen.add(key);
+    validItem.push(n);
     valid.push(e.source === source ? e : { ...e, source });
     ids.push({ source, ext_id: e.id });
   }
@@ -161,6 +171,7 @@ export async function accept(
     const byThread = new Map<string, CanonicalEvent[]>();
     const owners = new Map<string, string | null>();
     for (let i = 0; i < valid.length; i++) {
+      outcomes[validItem[i]!] = added[i] ? 'accepted' : 'duplicate';
       if (!added[i]) continue;
       inserted++;
       const e = valid[i]!;
@@ -185,7 +196,7 @@ export async function accept(
     await registerThreads(tx, owners);
     if (rejects.length) await recordRejects(store, rejects, tx);
   });
-  return { accepted: inserted, duplicates: duplicates + valid.length - inserted, rejects };
+  return { accepted: inserted, duplicates: duplicates + valid.length - inserted, rejects, outcomes };
 }
 
 export function safeRaw(raw: unknown): string | undefined {

@@ -8,8 +8,7 @@
 import type { FastifyInstance } from 'fastify';
 import { webhookConnector } from '../connectors/webhooks.ts';
 import { recordRejects, safeRaw } from '../ingest/pipeline.ts';
-import { countActivity, findSource, rejectOrigin } from '../ingest/sources.ts';
-import type { Reject } from '../model/events.ts';
+import { countActivity, findSource, rejectOrigin, type Source } from '../ingest/sources.ts';
 import type { Store } from '../store/db.ts';
 import { getOrInsert } from '../util/maps.ts';
 import type { Writer } from './writer.ts';
@@ -43,7 +42,18 @@ export class RateMeter {
   }
 }
 
+/** Sources are read once every few seconds, not on every request; a new source is found at once. */
+const SOURCE_TTL_MS = 5000;
+
 export async function ingestRoutes(app: FastifyInstance, o: IngestOptions): Promise<void> {
+  const known = new Map<string, { source: Source; at: number }>();
+  const lookup = async (id: string) => {
+    const hit = known.get(id);
+    if (hit && Date.now() - hit.at < SOURCE_TTL_MS) return hit.source;
+    const source = await findSource(o.store, id);
+    if (source) known.set(id, { source, at: Date.now() });
+    return source;
+  };
   // Signatures are over the exact bytes: every body is read raw and parsed here.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
@@ -56,7 +66,7 @@ export async function ingestRoutes(app: FastifyInstance, o: IngestOptions): Prom
   });
 
   app.post<{ Params: { sourceId: string } }>('/ingest/:sourceId', async (req, reply) => {
-    const source = await findSource(o.store, req.params.sourceId);
+    const source = await lookup(req.params.sourceId);
     const connector = source && webhookConnector(source.platform);
     if (!source || !connector) return reply.code(404).send({ error: `no source ${req.params.sourceId}` });
     const origin = rejectOrigin(source.id);
@@ -95,25 +105,14 @@ export async function ingestRoutes(app: FastifyInstance, o: IngestOptions): Prom
       events.map((raw, i) => ({ line: i + 1, raw })),
       origin,
       source.id,
-    );
-    const rejects: Reject[] = [
-      ...r.rejects,
-      ...parseRejects.map((p) => ({
+      parseRejects.map((p) => ({
         file: origin,
         line: 0,
         reason: `${p.at}: ${p.reason}`,
         raw: safeRaw(p.raw),
       })),
-    ];
-    await o.writer.write(async () => {
-      if (parseRejects.length) await recordRejects(o.store, rejects.slice(r.rejects.length));
-      await countActivity(
-        o.store.db,
-        source.id,
-        { accepted: r.accepted, duplicates: r.duplicates, rejected: rejects.length },
-        r.accepted ? Date.now() : null,
-      );
-    });
+    );
+    const rejects = r.rejects;
     o.rate.add(source.id, r.accepted);
     // A platform retries what it does not see acknowledged; rejects are kept, so the answer is 200.
     return {
