@@ -24,7 +24,16 @@ await store.close();
 const port = 39800;
 const child = spawn(
   process.execPath,
-  [join(import.meta.dirname, '../bin/cspulse.js'), 'serve', '--port', String(port), '--db', db],
+  [
+    // BENCH_PROF=DIR: a CPU profile of the server, written when it stops.
+    ...(process.env.BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROF] : []),
+    join(import.meta.dirname, '../bin/cspulse.js'),
+    'serve',
+    '--port',
+    String(port),
+    '--db',
+    db,
+  ],
   {
     stdio: ['ignore', 'pipe', 'inherit'],
   },
