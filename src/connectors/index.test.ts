@@ -204,6 +204,17 @@ describe('hostile input', () => {
     );
   });
 
+  it('a local zip header that disagrees with the directory is refused, not a hang (found by the property above)', async () => {
+    const wb = new ExcelJS.Workbook();
+    wb.addWorksheet('s').addRow(['时间', '角色', '内容']);
+    const b = Buffer.from(await wb.xlsx.writeBuffer());
+    const at = b.indexOf('xl/worksheets/sheet1.xml') - 30;
+    expect(b.readUInt32LE(at)).toBe(0x04034b50);
+    b.writeUInt32LE(b.readUInt32LE(at + 18) - 1, at + 18); // the local compressed size
+    const p = file(b, '.xlsx');
+    await expect(collect(readEvents(p, 'xlsx'))).rejects.toThrow(/local header disagrees with the directory/);
+  });
+
   it('each bad CSV row yields a reject and good rows still import', async () => {
     const good = fc.record({
       ts: fc.integer({ min: 1_700_000_000, max: 1_800_000_000 }).map(String),

