@@ -88,15 +88,15 @@ export interface SourceStatus {
   rejected: number;
   badSignatures: number;
   lastEventAt: string | null;
-  /** Events accepted per second over the last minute, as this server counted them. */
-  eventsPerSecond: number;
+  /** Events accepted per second over the last minute, as the running server counted them; null outside it. */
+  eventsPerSecond: number | null;
   /** The most frequent reject reasons, most frequent first. */
   rejectReasons: { reason: string; count: number }[];
 }
 
 export async function sourceStatus(
   store: Store,
-  rate: (sourceId: string) => number = () => 0,
+  rate: (sourceId: string) => number | null = () => null,
 ): Promise<SourceStatus[]> {
   const out: SourceStatus[] = [];
   for (const s of await listSources(store)) {
