@@ -88,6 +88,9 @@ export interface ReportBundle {
   /** Rows by template.by with template.metrics (and the score when the template has one), viewer scope applied. */
   current: Report;
   previous: Report;
+  /** The same scope by local day (the trend charts) and by channel (channel share). */
+  byDay: Report;
+  byChannel: Report;
   /** Computed fields per row key (same order as current.rows) and for the total. */
   computed: { rows: Record<string, number | null>[]; total: Record<string, number | null> };
   anomalies: Anomaly[];
