@@ -60,6 +60,26 @@ export interface ReportTemplate {
   /** Detail rows per workbook part; above it the export is split (default 50,000). */
   rowLimit: number;
   businessHours: boolean;
+  /** Columns hidden from every viewer of this template (客服个人视图: 'score'), besides the viewer's own. */
+  hidden?: string[];
+  /** What 异常提醒 watches; defaults in src/metrics/anomalies.ts. */
+  anomalies?: AnomalySettings;
+}
+
+/** METRICS.md "Anomalies": an own-baseline and a team check, and plain rules. */
+export interface AnomalySettings {
+  /** Metrics judged against the baselines; default: the template's metrics that have a better direction. */
+  metrics?: string[];
+  /** Periods of the row's own baseline, before the current one (default 6). */
+  baselinePeriods?: number;
+  /** |robust z| against the row's own baseline at or above which a value is anomalous (default 3). */
+  z?: number;
+  /** |robust z| against the team's values in the same period (default 3). */
+  teamZ?: number;
+  /** Rows with fewer conversations in the period are not judged (default 5). */
+  minVolume?: number;
+  /** Plain rules: frt_avg_s > 120 for 2 consecutive periods. */
+  rules?: { metric: string; op: '<' | '<=' | '>' | '>='; value: number; periods: number }[];
 }
 
 export interface Anomaly {
