@@ -56,11 +56,13 @@ const list = (v: string, prev: string[] = []) => [
 
 program
   .command('import')
-  .description('导入数据文件 / import files (canonical NDJSON, CSV/XLSX with recognised headers, twcs)')
+  .description(
+    "导入数据文件 / import files (canonical NDJSON, CSV/XLSX with recognised headers, twcs, a platform's saved payloads)",
+  )
   .argument('<files...>')
   .addOption(
-    new Option('--format <format>', 'file format')
-      .choices(['auto', 'ndjson', 'csv', 'xlsx', 'twcs'])
+    new Option('--format <format>', 'file format, or the platform whose payloads the file holds')
+      .choices(['auto', 'ndjson', 'csv', 'xlsx', 'twcs', 'payload', ...Object.keys(WEBHOOK_CONNECTORS)])
       .default('auto'),
   )
   .option('--json', 'print one JSON summary object')
@@ -361,6 +363,16 @@ sources
   .requiredOption('--name <text>', 'a name people recognise (e.g. 售后 Telegram)')
   .option('--secret <s>', 'the shared secret (default: a random one, printed once)')
   .option(
+    '--option <name=value>',
+    "the platform's other credentials, repeatable (e.g. --option verifyToken=… --option aesKey=…)",
+    (v: string, acc: Record<string, string>) => {
+      const at = v.indexOf('=');
+      if (at <= 0) throw new Error(`--option: expected name=value, got "${v}"`);
+      return { ...acc, [v.slice(0, at)]: v.slice(at + 1) };
+    },
+    {} as Record<string, string>,
+  )
+  .option(
     '--base-url <url>',
     'the public address of the server, for the printed webhook URL',
     'http://127.0.0.1:3000',
@@ -369,7 +381,12 @@ sources
   .addOption(dbOption())
   .action(async (o) => {
     await withStore(o.db, async (store) => {
-      const s = await addSource(store, { platform: o.platform, name: o.name, secret: o.secret });
+      const s = await addSource(store, {
+        platform: o.platform,
+        name: o.name,
+        secret: o.secret,
+        options: o.option,
+      });
       const url = `${String(o.baseUrl).replace(/\/$/, '')}${webhookPath(s.id)}`;
       if (o.json) {
         console.log(

@@ -2,7 +2,10 @@ import type { Reject } from '../model/events.ts';
 import { isValidTimeZone } from '../model/time.ts';
 import type { ColumnReport } from './csv/columns.ts';
 
-export type ImportFormat = 'auto' | 'ndjson' | 'csv' | 'xlsx' | 'twcs';
+/** A file format, or 'payload': a platform's webhook/API documents saved to a file (platform/reader.ts). */
+export type FileFormat = 'ndjson' | 'csv' | 'xlsx' | 'twcs' | 'payload';
+/** What `--format` takes: a file format, 'auto', or a platform's name (its payloads). */
+export type ImportFormat = 'auto' | FileFormat | (string & {});
 
 export interface ReadBatch {
   /** Raw canonical event objects, to be checked with validateEvent; `line` is 1-based. */

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { type Kysely, sql } from 'kysely';
-import { WEBHOOK_CONNECTORS, webhookConnector } from '../connectors/webhooks.ts';
+import { type SourceCredentials, WEBHOOK_CONNECTORS, webhookConnector } from '../connectors/webhooks.ts';
 import type { Store } from '../store/db.ts';
 import type { Database, SourcesTable } from '../store/schema.ts';
 
@@ -21,13 +21,24 @@ export const rejectOrigin = (sourceId: string) => `source:${sourceId}`;
 
 export async function addSource(
   store: Store,
-  o: { platform: string; name: string; secret?: string },
+  o: { platform: string; name: string; secret?: string; options?: Record<string, string> },
 ): Promise<Source> {
-  if (!webhookConnector(o.platform))
+  const connector = webhookConnector(o.platform);
+  if (!connector)
     throw new Error(
       `unknown platform "${o.platform}"; expected one of: ${Object.keys(WEBHOOK_CONNECTORS).join(', ')}`,
     );
   if (!o.name.trim()) throw new Error('--name must not be empty');
+  const options = o.options ?? {};
+  const known = connector.options ?? [];
+  for (const name of Object.keys(options))
+    if (!known.some((k) => k.name === name))
+      throw new Error(
+        `--option ${name}: ${o.platform} takes ${known.length ? known.map((k) => k.name).join(', ') : 'no options'}`,
+      );
+  for (const k of known)
+    if (k.required && !options[k.name])
+      throw new Error(`--option ${k.name}=… is required for ${o.platform}: ${k.help.en}`);
   const id = `${o.platform}-${randomBytes(6).toString('hex')}`;
   // A source is never open: without a given secret, one is made (and printed once).
   const secret = o.secret || randomBytes(24).toString('base64url');
@@ -38,11 +49,16 @@ export async function addSource(
       platform: o.platform,
       name: o.name.trim(),
       secret,
+      options: Object.keys(options).length ? JSON.stringify(options) : null,
       created_at: Date.now(),
       last_event_at: null,
     })
     .execute();
   return (await findSource(store, id))!;
+}
+
+export function sourceCredentials(s: Pick<Source, 'secret' | 'options'>): SourceCredentials {
+  return { secret: s.secret, options: s.options ? (JSON.parse(s.options) as Record<string, string>) : {} };
 }
 
 export async function findSource(store: Store, id: string): Promise<Source | undefined> {

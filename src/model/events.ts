@@ -126,6 +126,9 @@ export const canonicalEventSchema = z.discriminatedUnion('kind', [
   presenceSchema,
 ]);
 
+/** The kinds of canonical event, as the schema declares them. */
+export const EVENT_KINDS: readonly string[] = canonicalEventSchema.options.map((o) => o.shape.kind.value);
+
 export type CanonicalEvent = z.output<typeof canonicalEventSchema>;
 /** What a connector may write: timestamps not yet normalised, defaults not yet applied. */
 export type CanonicalEventInput = z.input<typeof canonicalEventSchema>;

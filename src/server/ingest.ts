@@ -5,10 +5,16 @@
  * 200 only once the events are durably stored. A platform's retry of the same body is a
  * duplicate and changes nothing.
  */
-import type { FastifyInstance } from 'fastify';
-import { webhookConnector } from '../connectors/webhooks.ts';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { type WebhookReply, type WebhookRequest, webhookConnector } from '../connectors/webhooks.ts';
 import { recordRejects, safeRaw } from '../ingest/pipeline.ts';
-import { countActivity, findSource, rejectOrigin, type Source } from '../ingest/sources.ts';
+import {
+  countActivity,
+  findSource,
+  rejectOrigin,
+  type Source,
+  sourceCredentials,
+} from '../ingest/sources.ts';
 import type { Store } from '../store/db.ts';
 import { getOrInsert } from '../util/maps.ts';
 import type { Writer } from './writer.ts';
@@ -65,42 +71,64 @@ export async function ingestRoutes(app: FastifyInstance, o: IngestOptions): Prom
     }
   });
 
+  const send = (reply: FastifyReply, r: WebhookReply) => {
+    if (r.contentType) reply.type(r.contentType);
+    return reply.code(r.status).send(r.body);
+  };
+  const requestOf = (req: FastifyRequest, body: Buffer): WebhookRequest => ({
+    headers: req.headers,
+    body,
+    query: req.query as Record<string, string | undefined>,
+  });
+
+  // The platforms' URL checks (WhatsApp hub.challenge, WeCom and 公众号 echostr) come as GET.
+  app.get<{ Params: { sourceId: string } }>('/ingest/:sourceId', async (req, reply) => {
+    const source = await lookup(req.params.sourceId);
+    const connector = source && webhookConnector(source.platform);
+    if (!source || !connector) return reply.code(404).send({ error: `no source ${req.params.sourceId}` });
+    if (!connector.handshake)
+      return reply.code(405).send({ error: `${source.platform} webhooks are POST only` });
+    const answer = connector.handshake(requestOf(req, Buffer.alloc(0)), sourceCredentials(source));
+    if (answer.status === 401) await recordBadSignature(source, String(answer.body));
+    return send(reply, answer);
+  });
+
+  const recordBadSignature = (source: Source, why: string) =>
+    o.writer.write(async () => {
+      await recordRejects(o.store, [{ file: rejectOrigin(source.id), line: 0, reason: `signature: ${why}` }]);
+      await countActivity(
+        o.store.db,
+        source.id,
+        { accepted: 0, duplicates: 0, rejected: 0, badSignature: true },
+        null,
+      );
+    });
+
   app.post<{ Params: { sourceId: string } }>('/ingest/:sourceId', async (req, reply) => {
     const source = await lookup(req.params.sourceId);
     const connector = source && webhookConnector(source.platform);
     if (!source || !connector) return reply.code(404).send({ error: `no source ${req.params.sourceId}` });
     const origin = rejectOrigin(source.id);
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    const unsigned = connector.verify(
-      { headers: req.headers, body, query: req.query as Record<string, string | undefined> },
-      source.secret,
-    );
+    const request = requestOf(req, body);
+    const creds = sourceCredentials(source);
+    const unsigned = connector.verify(request, creds);
     if (unsigned) {
-      await o.writer.write(async () => {
-        await recordRejects(o.store, [{ file: origin, line: 0, reason: `signature: ${unsigned}` }]);
-        await countActivity(
-          o.store.db,
-          source.id,
-          { accepted: 0, duplicates: 0, rejected: 0, badSignature: true },
-          null,
-        );
-      });
+      await recordBadSignature(source, unsigned);
       return reply.code(401).send({ error: unsigned });
     }
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(body.toString('utf8'));
-    } catch (e) {
-      const reason = `body is not JSON: ${(e as Error).message}`;
+    const opened = connector.open ? connector.open(request, creds) : openJson(body);
+    if ('reply' in opened) return send(reply, opened.reply);
+    if ('error' in opened) {
       await o.writer.write(async () => {
         await recordRejects(o.store, [
-          { file: origin, line: 0, reason, raw: body.toString('utf8', 0, 2000) },
+          { file: origin, line: 0, reason: opened.error, raw: body.toString('utf8', 0, 2000) },
         ]);
         await countActivity(o.store.db, source.id, { accepted: 0, duplicates: 0, rejected: 1 }, null);
       });
-      return reply.code(400).send({ error: reason });
+      return reply.code(400).send({ error: opened.error });
     }
-    const { events, rejects: parseRejects } = connector.parse(parsed);
+    const { events, rejects: parseRejects } = connector.parse(opened.doc);
     const r = await o.writer.accept(
       events.map((raw, i) => ({ line: i + 1, raw })),
       origin,
@@ -114,6 +142,7 @@ export async function ingestRoutes(app: FastifyInstance, o: IngestOptions): Prom
     );
     const rejects = r.rejects;
     o.rate.add(source.id, r.accepted);
+    if (connector.ack) return send(reply, connector.ack);
     // A platform retries what it does not see acknowledged; rejects are kept, so the answer is 200.
     return {
       accepted: r.accepted,
@@ -122,4 +151,12 @@ export async function ingestRoutes(app: FastifyInstance, o: IngestOptions): Prom
       rejects: rejects.slice(0, 20).map(({ line, reason }) => ({ line, reason })),
     };
   });
+}
+
+function openJson(body: Buffer): { doc: unknown } | { error: string } {
+  try {
+    return { doc: JSON.parse(body.toString('utf8')) };
+  } catch (e) {
+    return { error: `body is not JSON: ${(e as Error).message}` };
+  }
 }

@@ -257,6 +257,68 @@ migrations['004_sources'] = {
   },
 };
 
+migrations['005_source_options'] = {
+  async up(db: Kysely<unknown>) {
+    // Platforms prove and seal their requests with more than one secret (WeCom: token + AES key +
+    // corp id; WhatsApp: app secret + verify token): the others, as a JSON object.
+    await db.schema.alterTable('sources').addColumn('options', 'text').execute();
+  },
+};
+
+migrations['006_templates_schedules'] = {
+  async up(db: Kysely<unknown>) {
+    // Report templates (src/outputs/templates.ts): one validated JSON document each.
+    await db.schema
+      .createTable('report_templates')
+      .addColumn('name', 'text', (c) => c.primaryKey())
+      .addColumn('doc', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addColumn('updated_at', 'bigint', (c) => c.notNull())
+      .execute();
+    // Scheduled delivery (src/delivery): recipients hold env var names, never secrets.
+    await db.schema
+      .createTable('schedules')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('name', 'text', (c) => c.notNull())
+      .addColumn('cron', 'text', (c) => c.notNull())
+      .addColumn('template', 'text', (c) => c.notNull())
+      .addColumn('period', 'text', (c) => c.notNull())
+      .addColumn('formats', 'text', (c) => c.notNull())
+      .addColumn('recipients', 'text', (c) => c.notNull())
+      .addColumn('viewer', 'text')
+      .addColumn('enabled', 'integer', (c) => c.notNull().defaultTo(1))
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .execute();
+    // One row per schedule and period: its primary key is what makes a run happen exactly once
+    // however many processes race to claim it.
+    await db.schema
+      .createTable('schedule_runs')
+      .addColumn('run_key', 'text', (c) => c.primaryKey())
+      .addColumn('schedule_id', 'text', (c) => c.notNull())
+      .addColumn('fire_at', 'bigint', (c) => c.notNull())
+      .addColumn('period_from', 'text', (c) => c.notNull())
+      .addColumn('period_to', 'text', (c) => c.notNull())
+      .addColumn('period_label', 'text', (c) => c.notNull())
+      .addColumn('status', 'text', (c) => c.notNull())
+      .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('claimed_by', 'text')
+      .addColumn('lease_until', 'bigint')
+      .addColumn('next_attempt_at', 'bigint')
+      .addColumn('started_at', 'bigint', (c) => c.notNull())
+      .addColumn('finished_at', 'bigint')
+      .addColumn('delivered', 'text', (c) => c.notNull().defaultTo('[]'))
+      .addColumn('files', 'text')
+      .addColumn('error', 'text')
+      .addColumn('log', 'text', (c) => c.notNull().defaultTo('[]'))
+      .execute();
+    await db.schema
+      .createIndex('schedule_runs_schedule')
+      .on('schedule_runs')
+      .columns(['schedule_id', 'fire_at'])
+      .execute();
+  },
+};
+
 function isSqlite(db: Kysely<unknown>): boolean {
   return db.getExecutor().adapter instanceof SqliteAdapter;
 }

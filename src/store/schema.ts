@@ -21,6 +21,9 @@ export interface Database {
   tickets: TicketsTable;
   rollup_state: RollupStateTable;
   sources: SourcesTable;
+  report_templates: ReportTemplatesTable;
+  schedules: SchedulesTable;
+  schedule_runs: ScheduleRunsTable;
 }
 
 /** A live source: one webhook URL (`POST /ingest/<id>`) of one platform, with its counters. */
@@ -29,6 +32,8 @@ export interface SourcesTable {
   platform: string;
   name: string;
   secret: string | null;
+  /** JSON object of the platform's other credentials (verify token, AES key…); null: none. */
+  options: string | null;
   created_at: number;
   accepted: Generated<number>;
   duplicates: Generated<number>;
@@ -215,3 +220,52 @@ export interface TicketsTable extends LocalKeyColumns {
 }
 
 export type NewRow<T> = { [K in keyof T]: T[K] extends Generated<infer U> ? U : T[K] };
+
+/** A report template (src/outputs/templates.ts), as validated JSON. */
+export interface ReportTemplatesTable {
+  name: string;
+  doc: string;
+  created_at: number;
+  updated_at: number;
+}
+
+/** A scheduled delivery (src/delivery/schedules.ts); formats and recipients are JSON arrays. */
+export interface SchedulesTable {
+  id: string;
+  name: string;
+  /** Cron expression in the reporting timezone. */
+  cron: string;
+  template: string;
+  /** Period rule: last-week, last-month… (src/outputs/period.ts). */
+  period: string;
+  formats: string;
+  recipients: string;
+  /** --as of the export; null: the default viewer. */
+  viewer: string | null;
+  enabled: Generated<number>;
+  created_at: number;
+}
+
+/** One run of a schedule for one period; run_key = schedule id + period, claimed by insert. */
+export interface ScheduleRunsTable {
+  run_key: string;
+  schedule_id: string;
+  fire_at: number;
+  period_from: string;
+  period_to: string;
+  period_label: string;
+  /** running | retry | ok | failed */
+  status: string;
+  attempts: Generated<number>;
+  claimed_by: string | null;
+  lease_until: number | null;
+  next_attempt_at: number | null;
+  started_at: number;
+  finished_at: number | null;
+  /** JSON array of recipient ids already delivered: a retry does not send twice. */
+  delivered: Generated<string>;
+  files: string | null;
+  error: string | null;
+  /** JSON array of {at, attempt, error} for every failed attempt. */
+  log: Generated<string>;
+}

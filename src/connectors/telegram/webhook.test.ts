@@ -6,6 +6,7 @@ import { validateEvent } from '../../model/events.ts';
 import { SECRET_HEADER, telegramWebhook } from './webhook.ts';
 
 const DIR = join(import.meta.dirname, '../../../test/fixtures/connectors/telegram');
+const creds = (secret: string | null) => ({ secret, options: {} });
 const fixture = (name: string) => JSON.parse(readFileSync(join(DIR, `nutgram_${name}.json`), 'utf8'));
 
 describe('Telegram webhook', () => {
@@ -76,10 +77,10 @@ describe('Telegram webhook', () => {
       body: Buffer.from('{}'),
       query: {},
     });
-    expect(telegramWebhook.verify(req('s3cret'), 's3cret')).toBeNull();
-    expect(telegramWebhook.verify(req('wrong!'), 's3cret')).toMatch(/wrong/);
-    expect(telegramWebhook.verify(req(), 's3cret')).toMatch(/missing/);
-    expect(telegramWebhook.verify(req('x'), null)).toMatch(/no secret/);
+    expect(telegramWebhook.verify(req('s3cret'), creds('s3cret'))).toBeNull();
+    expect(telegramWebhook.verify(req('wrong!'), creds('s3cret'))).toMatch(/wrong/);
+    expect(telegramWebhook.verify(req(), creds('s3cret'))).toMatch(/missing/);
+    expect(telegramWebhook.verify(req('x'), creds(null))).toMatch(/no secret/);
   });
 
   it('survives 10,000 generated and mutated updates with only valid events or rejects', () => {

@@ -83,11 +83,12 @@ export const telegramWebhook: WebhookConnector = {
   platform: 'telegram',
   label: { zh: 'Telegram(机器人与 Telegram Business)', en: 'Telegram (Bot API and Telegram Business)' },
   verification: 'X-Telegram-Bot-Api-Secret-Token equal to the secret_token given to setWebhook',
-  verify(req, secret) {
+  verify(req, { secret }) {
     if (!secret) return 'the source has no secret; set one and pass it to setWebhook as secret_token';
     if (!sameSecret(header(req.headers, SECRET_HEADER), secret)) return `${SECRET_HEADER} missing or wrong`;
     return null;
   },
+  detect: (doc) => isObject(doc) && typeof doc.update_id === 'number',
   parse(body): WebhookParse {
     const out: WebhookParse = { events: [], rejects: [] };
     if (!isObject(body) || typeof body.update_id !== 'number') {
