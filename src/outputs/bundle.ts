@@ -25,8 +25,8 @@ export interface BundleRequest {
   now?: number;
 }
 
-/** A value no group or agent id takes: an empty intersection of filters must select nothing. */
-const NOTHING = '\u0000none';
+/** An id no agent or group has (agent ids are generated, group names come from the roster): an empty intersection selects nothing. */
+const NOTHING = '(none: outside the viewer scope)';
 
 export async function buildBundle(store: Store, req: BundleRequest): Promise<ReportBundle> {
   const settings = await loadSettings(store);
@@ -56,12 +56,11 @@ export async function buildBundle(store: Store, req: BundleRequest): Promise<Rep
 
   const previousP = previousPeriod(req.period);
   const score = template.score ? { score: template.score } : {};
-  const [currentWide, previous, byDay, byChannel] = await Promise.all([
-    run(req.period, wide, filters, score),
-    run(previousP, template.metrics, filters, score),
-    run(req.period, template.metrics, filters, { by: ['day'] }),
-    run(req.period, template.metrics, filters, { by: ['channel'] }),
-  ]);
+  // One after another: the first report may build the rollups, which concurrent reports would race.
+  const currentWide = await run(req.period, wide, filters, score);
+  const previous = await run(previousP, template.metrics, filters, score);
+  const byDay = await run(req.period, template.metrics, filters, { by: ['day'] });
+  const byChannel = await run(req.period, template.metrics, filters, { by: ['channel'] });
 
   const computed = {
     rows: currentWide.rows.map((r) => evaluateComputed(formulas, r)),
@@ -79,15 +78,14 @@ export async function buildBundle(store: Store, req: BundleRequest): Promise<Rep
     const history = periodsBefore(req.period, n);
     const anomalyMetrics = unique(['received', ...watch, ...rules.map((r) => r.metric)]);
     const sameScope = req.viewer.scope.kind === 'all';
-    const [team, ...past] = await Promise.all([
-      sameScope ? currentWide : run(req.period, wide, teamFilters),
-      ...history.map((p) => run(p, anomalyMetrics, teamFilters)),
-    ]);
+    const team = sameScope ? currentWide : await run(req.period, wide, teamFilters);
+    const past: Report[] = [];
+    for (const p of history) past.push(await run(p, anomalyMetrics, teamFilters));
     const inScope = new Set(currentWide.rows.map((r) => rowKey(r, by)));
     const judged = detectAnomalies({
       settings: settingsA,
       defaultMetrics: watch,
-      current: toAnomalyRows(team!, by),
+      current: toAnomalyRows(team, by),
       history: past.map((r) => toAnomalyRows(r, by)),
       labels: [req.period.label, ...history.map((p) => p.label)],
       context: () => ({ zh: '', en: '' }),
