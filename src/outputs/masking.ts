@@ -230,3 +230,18 @@ export function maskAddress(address: string): string {
   if (m && m[1].length < s.length) return `${m[1]}****`;
   return maskText(s);
 }
+
+const RAW_MOBILE = /(?<!\d)1[3-9]\d[ -]?\d{4}[ -]?\d{4}(?!\d)/;
+const RAW_INTERNATIONAL = /\+\d(?:[ -]?\d){6,16}(?!\d)/;
+const ANY_EMAIL = /[A-Za-z0-9._%+*-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}/g;
+
+/**
+ * The first phone number or e-mail address a reader could still read in a text, or undefined: the
+ * check that an export holds no unmasked contact (tests scan every part of a workbook with it).
+ */
+export function findUnmasked(text: string): string | undefined {
+  const phone = RAW_MOBILE.exec(text) ?? RAW_INTERNATIONAL.exec(text);
+  if (phone) return phone[0];
+  for (const m of text.matchAll(ANY_EMAIL)) if (!m[0].includes('***@')) return m[0];
+  return undefined;
+}
