@@ -23,6 +23,9 @@ import { importFiles } from './import.ts';
 import { progressBar } from './progress.ts';
 import { printReport, type ReportFormat } from './render.ts';
 import { resolveScoreModel } from './scores.ts';
+import { Runner } from '../delivery/runner.ts';
+import { registerExport } from './export.ts';
+import { registerSchedules } from './schedules.ts';
 
 const program = new Command();
 program
@@ -343,10 +346,14 @@ program
       `CS Pulse 服务 / server: ${address} — 数据库 / database: ${store.location} (${store.dialect})`,
     );
     console.log(`webhooks: POST ${address}/ingest/<sourceId> · monitor: GET ${address}/api/sources`);
+    // Scheduled delivery runs in every server process; each period is still delivered once.
+    const runner = new Runner(store, { refresh: false, log: (l) => console.log(l) });
+    runner.start();
     let stopping = false;
     const stop = async () => {
       if (stopping) return;
       stopping = true;
+      await runner.stop();
       await server.close();
       await store.close();
       process.exit(0);
@@ -461,6 +468,9 @@ function deepMerge(base: unknown, patch: unknown): unknown {
   }
   return patch;
 }
+
+registerExport(program);
+registerSchedules(program);
 
 program.parseAsync(process.argv).catch((e: Error) => {
   console.error(`错误 / error: ${e.message}`);
