@@ -6,10 +6,15 @@
  * The same `parse` reads the platform's payloads saved to files (`cspulse import`), found by `detect`.
  */
 import type { CanonicalEventInput } from '../model/events.ts';
+import { botframeworkWebhook } from './botframework/webhook.ts';
 import { chatwootWebhook } from './chatwoot/webhook.ts';
+import { feishuWebhook } from './feishu/webhook.ts';
 import { genericWebhook } from './generic/webhook.ts';
 import { intercomWebhook } from './intercom/webhook.ts';
+import { lineWebhook } from './line/webhook.ts';
+import { qqWebhook } from './qq/webhook.ts';
 import { telegramWebhook } from './telegram/webhook.ts';
+import { whatsappWebhook } from './whatsapp/webhook.ts';
 import { zendeskWebhook } from './zendesk/webhook.ts';
 
 export interface WebhookRequest {
@@ -89,6 +94,11 @@ export const WEBHOOK_CONNECTORS: Record<string, WebhookConnector> = {
   chatwoot: chatwootWebhook,
   intercom: intercomWebhook,
   zendesk: zendeskWebhook,
+  feishu: feishuWebhook,
+  whatsapp: whatsappWebhook,
+  line: lineWebhook,
+  qq: qqWebhook,
+  botframework: botframeworkWebhook,
 };
 
 export function webhookConnector(platform: string): WebhookConnector | undefined {
