@@ -14,6 +14,10 @@ import { intercomWebhook } from './intercom/webhook.ts';
 import { lineWebhook } from './line/webhook.ts';
 import { qqWebhook } from './qq/webhook.ts';
 import { telegramWebhook } from './telegram/webhook.ts';
+import { wechatOaWebhook } from './wechat_oa/webhook.ts';
+import { wecomAppWebhook } from './wecom_app/webhook.ts';
+import { wecomKfWebhook } from './wecom_kf/webhook.ts';
+import { wecomMsgauditConnector } from './wecom_msgaudit/connector.ts';
 import { whatsappWebhook } from './whatsapp/webhook.ts';
 import { zendeskWebhook } from './zendesk/webhook.ts';
 
@@ -86,6 +90,11 @@ export interface WebhookConnector {
    * (decrypted), one document, an array of them, or one per line.
    */
   detect?(doc: unknown): boolean;
+  /**
+   * false: the platform never pushes (WeCom 会话内容存档 is pulled with the customer's SDK), so
+   * the connector reads files only: `sources add` refuses it, and `verify` refuses every request.
+   */
+  live?: boolean;
 }
 
 export const WEBHOOK_CONNECTORS: Record<string, WebhookConnector> = {
@@ -94,6 +103,10 @@ export const WEBHOOK_CONNECTORS: Record<string, WebhookConnector> = {
   chatwoot: chatwootWebhook,
   intercom: intercomWebhook,
   zendesk: zendeskWebhook,
+  wechat_oa: wechatOaWebhook,
+  wecom_app: wecomAppWebhook,
+  wecom_kf: wecomKfWebhook,
+  wecom_msgaudit: wecomMsgauditConnector,
   feishu: feishuWebhook,
   whatsapp: whatsappWebhook,
   line: lineWebhook,

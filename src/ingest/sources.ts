@@ -28,6 +28,8 @@ export async function addSource(
     throw new Error(
       `unknown platform "${o.platform}"; expected one of: ${Object.keys(WEBHOOK_CONNECTORS).join(', ')}`,
     );
+  if (connector.live === false)
+    throw new Error(`${o.platform} is file import only (${connector.verification}): use cspulse import`);
   if (!o.name.trim()) throw new Error('--name must not be empty');
   const options = o.options ?? {};
   const known = connector.options ?? [];
