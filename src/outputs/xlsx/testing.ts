@@ -232,7 +232,7 @@ export async function bundleFor(
   };
 }
 
-const SCRIPT = String.raw`
+const SCRIPT = `
 import json, sys, zipfile
 import openpyxl
 path = sys.argv[1]
