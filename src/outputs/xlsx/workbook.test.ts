@@ -63,7 +63,7 @@ describe.each(DIALECTS)('report workbook (%s)', (dialect) => {
   });
 
   it('writes the summary with frozen header, autofilter, number formats and the report numbers', () => {
-    const s = opened.sheets['汇总']!;
+    const s = opened.sheets.汇总!;
     expect(s.freeze).toBe('C2');
     const h = headerCells(opened, '汇总');
     const rowOf = (name: string) =>
@@ -74,22 +74,22 @@ describe.each(DIALECTS)('report workbook (%s)', (dialect) => {
     const li = rowOf('李四');
     expect(s.autofilter).toMatch(/^A1:[A-Z]+\d+$/);
     // Hand-counted (testing.ts): 张三 W1 WA1 C5, 李四 W2 C4.
-    expect(s.cells[`${h['会话数']}${zhang}`]!.v).toBe(3);
-    expect(s.cells[`${h['会话数']}${li}`]!.v).toBe(2);
-    expect(s.cells[`${h['漏接数']}${li}`]!.v).toBe(1);
-    expect(s.cells[`${h['已解决']}${zhang}`]!.v).toBe(2);
+    expect(s.cells[`${h.会话数}${zhang}`]!.v).toBe(3);
+    expect(s.cells[`${h.会话数}${li}`]!.v).toBe(2);
+    expect(s.cells[`${h.漏接数}${li}`]!.v).toBe(1);
+    expect(s.cells[`${h.已解决}${zhang}`]!.v).toBe(2);
     // First response: 张三 W1 30 s, WA1 60 s → 45 s, stored as days under [mm]:ss.
-    const frt = s.cells[`${h['首次响应时长']}${zhang}`]!;
+    const frt = s.cells[`${h.首次响应时长}${zhang}`]!;
     expect(frt.fmt).toBe('[mm]:ss');
     expect(frt.v).toBe('0:00:45');
-    expect(s.cells[`${h['解决率']}${li}`]!.fmt).toBe('0.0%');
+    expect(s.cells[`${h.解决率}${li}`]!.fmt).toBe('0.0%');
   });
 
   it('writes the score and computed fields as live formulas whose cached values are ours', () => {
-    const s = opened.sheets['汇总']!;
+    const s = opened.sheets.汇总!;
     const h = headerCells(opened, '汇总');
     const scoreCol = h[`绩效得分(${SCORE.name})`]!;
-    const effCol = h['有效工作率']!;
+    const effCol = h.有效工作率!;
     const rows = bundle.current.rows;
     rows.forEach((row, i) => {
       const r = i + 2;
@@ -101,7 +101,7 @@ describe.each(DIALECTS)('report workbook (%s)', (dialect) => {
       expect(row.metrics.score ?? null).toEqual(expected);
       const eff = s.cells[`${effCol}${r}`]!;
       expect(String(eff.v)).toMatch(/^=.*\/.*\*100/);
-      const computed = bundle.computed.rows[i]!['有效工作率'] ?? null;
+      const computed = bundle.computed.rows[i]!.有效工作率 ?? null;
       if (computed === null) expect(eff.cached).toBeNull();
       else expect(eff.cached).toBeCloseTo(computed, 9);
     });
@@ -111,25 +111,25 @@ describe.each(DIALECTS)('report workbook (%s)', (dialect) => {
   });
 
   it('carries the conditional formats and a note on the anomalous cell', () => {
-    const s = opened.sheets['汇总']!;
+    const s = opened.sheets.汇总!;
     const h = headerCells(opened, '汇总');
     const ranges = s.conditional.map((c) => [c.range.replace(/\d+/g, ''), c.rules]);
-    expect(ranges).toContainEqual([`${h['解决率']}:${h['解决率']}`, ['expression']]);
-    expect(ranges).toContainEqual([`${h['平均满意度']}:${h['平均满意度']}`, ['colorScale']]);
+    expect(ranges).toContainEqual([`${h.解决率}:${h.解决率}`, ['expression']]);
+    expect(ranges).toContainEqual([`${h.平均满意度}:${h.平均满意度}`, ['colorScale']]);
     const zhang = bundle.current.rows.findIndex((r) => r.key.agent === '张三') + 2;
-    const note = s.comments[`${h['首次响应时长']}${zhang}`];
+    const note = s.comments[`${h.首次响应时长}${zhang}`];
     expect(note).toContain('首次响应时长高于本人近 8 周基线');
     expect(note).toContain('3 个并发会话');
     expect(opened.parts['xl/drawings/vmlDrawing1.vml']).toContain('ObjectType="Note"');
   });
 
   it('has a real pivot table over the detail, consistent with its cache and with the summary', () => {
-    const p = opened.sheets['透视表']!.pivots;
+    const p = opened.sheets.透视表!.pivots;
     expect(p).toHaveLength(1);
     const pivot = p[0]!;
     expect(pivot.refreshOnLoad).toBe(true);
     expect(pivot.source).toEqual({ ref: 'A1:R6', sheet: '明细' });
-    const detailHeader = Object.entries(opened.sheets['明细']!.cells)
+    const detailHeader = Object.entries(opened.sheets.明细!.cells)
       .filter(([ref]) => /^[A-Z]1$/.test(ref))
       .map(([, c]) => c.v);
     expect(pivot.cacheFields).toEqual(detailHeader);
@@ -144,7 +144,7 @@ describe.each(DIALECTS)('report workbook (%s)', (dialect) => {
   });
 
   it('lists one detail row per counted conversation, masked, in start order', () => {
-    const d = opened.sheets['明细']!.cells;
+    const d = opened.sheets.明细!.cells;
     expect(['A2', 'A3', 'A4', 'A5', 'A6'].map((r) => d[r]!.v)).toEqual(['W1', 'W2', 'WA1', 'C4', 'C5']);
     expect(d.A7).toBeUndefined(); // October's O1 is outside the period
     expect(d.C2!.v).toBe('138****5678');
@@ -163,7 +163,7 @@ describe.each(DIALECTS)('report workbook (%s)', (dialect) => {
   });
 
   it('explains every metric, formula and parameter in 口径说明', () => {
-    const texts = Object.values(opened.sheets['口径说明']!.cells).map((c) => String(c.v));
+    const texts = Object.values(opened.sheets.口径说明!.cells).map((c) => String(c.v));
     const all = texts.join('\n');
     for (const m of bundle.template.metrics) expect(all).toContain(`(${m})`);
     expect(all).toContain('有效会话数 / 接待会话数 * 100');
@@ -177,7 +177,7 @@ describe.each(DIALECTS)('report workbook (%s)', (dialect) => {
   });
 
   it('compares with the previous period, arrows coloured by direction', () => {
-    const c = opened.sheets['环比']!.cells;
+    const c = opened.sheets.环比!.cells;
     const rows = Object.keys(c)
       .filter((r) => r.startsWith('A'))
       .map((r) => Number(r.slice(1)));
@@ -193,7 +193,7 @@ describe.each(DIALECTS)('report workbook (%s)', (dialect) => {
   });
 
   it('lists the anomalies', () => {
-    const a = opened.sheets['异常提醒']!.cells;
+    const a = opened.sheets.异常提醒!.cells;
     expect([a.A2!.v, a.B2!.v, a.F2!.v]).toEqual(['张三', '首次响应时长', '首次响应时长高于本人近 8 周基线']);
   });
 
@@ -205,7 +205,7 @@ describe.each(DIALECTS)('report workbook (%s)', (dialect) => {
     });
     const r = await writeWorkbook(store, b, { outDir: dir, baseName: 'hr' });
     const o = openWithOpenpyxl(r.files[0]!);
-    expect(o.sheets['明细']!.cells.C2!.v).toBe('13812345678');
+    expect(o.sheets.明细!.cells.C2!.v).toBe('13812345678');
     expect(Object.values(o.parts).some((t) => findUnmasked(t) !== undefined)).toBe(true);
   });
 
@@ -221,7 +221,7 @@ describe.each(DIALECTS)('report workbook (%s)', (dialect) => {
     expect(cellsText).not.toContain('首次响应时长');
     expect(cellsText).not.toContain('有效工作率');
     expect(cellsText).toContain('解决率');
-    expect(Object.keys(o.sheets['汇总']!.comments)).toEqual([]); // the anomaly was on the hidden metric
+    expect(Object.keys(o.sheets.汇总!.comments)).toEqual([]); // the anomaly was on the hidden metric
   });
 
   it('splits above the row limit into parts, each with its own summary', async () => {
@@ -237,10 +237,10 @@ describe.each(DIALECTS)('report workbook (%s)', (dialect) => {
     for (const f of r.files) {
       const o = openWithOpenpyxl(f);
       expect(o.sheetnames).toContain('汇总');
-      expect(o.sheets['汇总']!.cells.A1!.v).toBe('客服');
-      const d = o.sheets['明细']!.cells;
+      expect(o.sheets.汇总!.cells.A1!.v).toBe('客服');
+      const d = o.sheets.明细!.cells;
       for (let row = 2; d[`A${row}`]; row++) ids.push(d[`A${row}`]!.v);
-      const pivot = o.sheets['透视表']!.pivots[0]!;
+      const pivot = o.sheets.透视表!.pivots[0]!;
       expect(pivot.source.ref).toBe(`A1:R${Object.keys(d).filter((k) => k.startsWith('A')).length}`);
     }
     expect(ids).toEqual(['W1', 'W2', 'WA1', 'C4', 'C5']);
@@ -256,14 +256,14 @@ describe.each(DIALECTS)('report workbook (%s)', (dialect) => {
     'is opened by LibreOffice: pivot computed equal to the summary, formulas recalculated equal to the cached values',
     () => {
       const lo = openWithOpenpyxl(roundTripThroughLibreOffice(file));
-      const pivotRows = Object.entries(lo.sheets['透视表']!.cells)
+      const pivotRows = Object.entries(lo.sheets.透视表!.cells)
         .filter(([ref]) => ref.startsWith('A'))
         .map(([ref, c]) => [c.v, Number(ref.slice(1))] as const);
       const cell = (sheet: string, ref: string) => lo.sheets[sheet]!.cells[ref]?.cached ?? null;
-      const header = Object.entries(lo.sheets['透视表']!.cells).find(([, c]) => c.v === '计数项:会话ID')![0];
+      const header = Object.entries(lo.sheets.透视表!.cells).find(([, c]) => c.v === '计数项:会话ID')![0];
       const headerRow = Number(header.slice(1));
       const col = (name: string) => {
-        const hit = Object.entries(lo.sheets['透视表']!.cells).find(
+        const hit = Object.entries(lo.sheets.透视表!.cells).find(
           ([ref, c]) => c.v === name && Number(ref.slice(1)) === headerRow,
         );
         return hit![0].replace(/\d+$/, '');
@@ -288,7 +288,7 @@ describe.each(DIALECTS)('report workbook (%s)', (dialect) => {
       }
       expect(totals.conversations).toBe(5);
       // LibreOffice recalculated every formula (testing.ts tells it to): the results equal our cached values.
-      const original = opened.sheets['汇总']!.cells;
+      const original = opened.sheets.汇总!.cells;
       let formulas = 0;
       for (const [ref, c] of Object.entries(original)) {
         if (!String(c.v).startsWith('=')) continue;
@@ -298,7 +298,7 @@ describe.each(DIALECTS)('report workbook (%s)', (dialect) => {
         else expect(Number(recomputed), ref).toBeCloseTo(Number(c.cached), 9);
       }
       expect(formulas).toBeGreaterThanOrEqual(2 * (bundle.current.rows.length + 1));
-      expect(h['有效工作率']).toBeDefined();
+      expect(h.有效工作率).toBeDefined();
     },
   );
 });
