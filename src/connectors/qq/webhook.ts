@@ -10,9 +10,10 @@
  * - Every other event type (friend and group add/remove, interactions, reactions…) is a reject
  *   that names it; op 13 is the URL check and is answered, never stored.
  *
- * Verification: Ed25519 (see ed25519.ts) — X-Signature-Ed25519 over X-Signature-Timestamp + body,
- * checked on every request including the URL check: answering an unsigned op 13 would sign
- * whatever a stranger sends, and so forge events. A dispatch is acknowledged with op 12.
+ * Verification: Ed25519 (see ed25519.ts) — X-Signature-Ed25519 over X-Signature-Timestamp + body on
+ * every event. The op 13 URL check may come unsigned (as the platform's own examples send it); it is
+ * answered only when its token has the documented shape (see urlCheck). A dispatch is acknowledged
+ * with op 12.
  */
 import { emptyParse, epochMs, isObject, keep, name, type Obj, str, text } from '../shared/json-fields.ts';
 import { header } from '../shared/signatures.ts';
@@ -41,6 +42,7 @@ export const qqWebhook: WebhookConnector = {
     if (!secret) return 'the source has no secret; set it to the bot AppSecret';
     const sig = header(req.headers, SIGNATURE_HEADER);
     const ts = header(req.headers, TIMESTAMP_HEADER);
+    if (!sig && !ts && urlCheck(req.body) !== null) return null;
     if (!sig || !ts) return `missing ${SIGNATURE_HEADER} or ${TIMESTAMP_HEADER} header`;
     if (!verifyHex(secret, Buffer.concat([Buffer.from(ts), req.body]), sig))
       return `${SIGNATURE_HEADER} does not match`;
@@ -54,13 +56,14 @@ export const qqWebhook: WebhookConnector = {
       return { error: `body is not JSON: ${(e as Error).message}` };
     }
     if (isObject(doc) && doc.op === 13) {
-      const d = isObject(doc.d) ? doc.d : {};
-      const plain = typeof d.plain_token === 'string' ? d.plain_token : null;
-      const eventTs = typeof d.event_ts === 'string' ? d.event_ts : null;
-      if (plain === null || eventTs === null || !secret)
-        return { error: 'op 13 URL check without d.plain_token and d.event_ts strings' };
+      const check = urlCheck(req.body);
+      if (check === null || !secret)
+        return { error: 'op 13 URL check: d.plain_token must be letters and digits, d.event_ts digits' };
       return {
-        reply: { status: 200, body: { plain_token: plain, signature: signHex(secret, eventTs + plain) } },
+        reply: {
+          status: 200,
+          body: { plain_token: check.plain, signature: signHex(secret, check.eventTs + check.plain) },
+        },
       };
     }
     return { doc };
@@ -134,6 +137,28 @@ export const qqWebhook: WebhookConnector = {
     return out;
   },
 };
+
+/**
+ * The op 13 URL check, when its fields have the documented shape. The platform may send it
+ * unsigned, and our answer signs event_ts + plain_token with the bot's key: were any text
+ * accepted, a stranger could have us sign "timestamp + forged body" and then pass that body off
+ * as the platform's. Digits followed by letters and digits can never be a JSON object, so the
+ * answer cannot be replayed as an event.
+ */
+function urlCheck(body: Buffer): { plain: string; eventTs: string } | null {
+  if (body.length > 1000) return null;
+  let doc: unknown;
+  try {
+    doc = JSON.parse(body.toString('utf8'));
+  } catch {
+    return null;
+  }
+  if (!isObject(doc) || doc.op !== 13 || !isObject(doc.d)) return null;
+  const { plain_token: plain, event_ts: eventTs } = doc.d;
+  if (typeof plain !== 'string' || !/^[A-Za-z0-9]{1,128}$/.test(plain)) return null;
+  if (typeof eventTs !== 'string' || !/^\d{1,20}$/.test(eventTs)) return null;
+  return { plain, eventTs };
+}
 
 function attachmentKind(attachments: unknown): string | undefined {
   if (!Array.isArray(attachments) || attachments.length === 0) return undefined;
