@@ -111,8 +111,11 @@ export const templateSchema = z
       }
       computedNames.push(c.name);
     });
+    // Formats and hiding apply to the template's own columns only.
     const columns = (name: string) =>
-      name === 'score' ? !!t.score : computedNames.includes(name) || !!resolveMetric(name);
+      name === 'score'
+        ? !!t.score
+        : computedNames.includes(name) || metricIds.has(resolveMetric(name)?.id ?? '');
     t.conditionalFormats.forEach((f, i) => {
       if (!columns(f.metric))
         issue(['conditionalFormats', i, 'metric'], `没有这一列 “${f.metric}” / no column "${f.metric}"`);
