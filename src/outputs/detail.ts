@@ -84,39 +84,41 @@ export async function* detailPages(store: Store, q: DetailQuery): AsyncGenerator
     (await db.selectFrom('agents').select(['id', 'name', 'group_name']).execute()).map((a) => [a.id, a]),
   );
   const bh = q.businessHours;
-  const conds = whereFor(q);
-  let after: { ts: number; id: string } | null = null;
-  for (;;) {
-    const cursor: RawBuilder<unknown> = after
-      ? sql`and (c.start_ts > ${after.ts} or (c.start_ts = ${after.ts} and c.id > ${after.id}))`
-      : sql``;
-    const { rows } = await sql<ConversationRow>`
+  // The order is settled once (ids only), then each page is read by primary key: the facts have
+  // no index on start time, and a keyset page would scan and sort the table again every time.
+  const { rows: order } = await sql<{ id: string; thread: string }>`
+    select c.id, c.thread from conversations c left join agents ag on ag.id = c.agent_id
+    where ${whereFor(q)} order by c.start_ts, c.id`.execute(db);
+  for (let at = 0; at < order.length; at += pageSize) {
+    const page = order.slice(at, at + pageSize);
+    const ids = page.map((r) => r.id);
+    // Segments and tags are indexed by thread, not by conversation.
+    const threads = [...new Set(page.map((r) => r.thread))];
+    const [{ rows: found }, segments, tags] = await Promise.all([
+      sql<ConversationRow>`
       select c.id, c.native_id, c.channel, c.customer_id, c.region, c.agent_id, c.start_ts, c.end_ts,
         ${bh ? sql`c.wait_bh_ms` : sql`c.wait_ms`} as wait_ms, ${bh ? sql`c.frt_bh_ms` : sql`c.frt_ms`} as frt_ms,
         c.messages_in, c.messages_out, c.rating, c.closed, c.platform_resolved, c.next_conv_ts,
         c.human_replied, c.missed
-      from conversations c left join agents ag on ag.id = c.agent_id
-      where ${conds} ${cursor}
-      order by c.start_ts, c.id
-      limit ${pageSize}`.execute(db);
-    if (!rows.length) return;
-    const ids = rows.map((r) => r.id);
-    const [segments, tags] = await Promise.all([
+      from conversations c where c.id in (${sql.join(ids)})`.execute(db),
       db
         .selectFrom('segments')
         .select(['conversation_id', 'seq', 'agent_id', bh ? 'handle_bh_ms as handle_ms' : 'handle_ms'])
-        .where('conversation_id', 'in', ids)
+        .where('thread', 'in', threads)
         .orderBy('conversation_id')
         .orderBy('seq')
         .execute(),
       db
         .selectFrom('conversation_tags')
         .select(['conversation_id', 'tag'])
-        .where('conversation_id', 'in', ids)
+        .where('thread', 'in', threads)
         .orderBy('conversation_id')
         .orderBy('tag')
         .execute(),
     ]);
+    const byId = new Map(found.map((r) => [r.id, r]));
+    // A conversation recomputed away between the two reads is simply not listed.
+    const rows = ids.map((id) => byId.get(id)).filter((r): r is ConversationRow => r !== undefined);
     const handled = new Map<string, { names: string[]; ms: number }>();
     for (const s of segments) {
       let h = handled.get(s.conversation_id);
@@ -159,9 +161,6 @@ export async function* detailPages(store: Store, q: DetailQuery): AsyncGenerator
         tags: tagsOf.get(r.id) ?? [],
       };
     });
-    if (rows.length < pageSize) return;
-    const last = rows[rows.length - 1]!;
-    after = { ts: Number(last.start_ts), id: last.id };
   }
 }
 
