@@ -6,6 +6,7 @@ import { mkdirSync } from 'node:fs';
 import type { Store } from '../store/db.ts';
 import type { ExportResult, ReportBundle } from './types.ts';
 import { viewerSuffix } from './viewer.ts';
+import { writeWorkbook } from './xlsx/workbook.ts';
 
 export const FORMATS = ['xlsx', 'pdf', 'csv'] as const;
 export type ExportFormat = (typeof FORMATS)[number];
@@ -23,7 +24,9 @@ type Writer = (
 ) => Promise<ExportResult>;
 
 /** The renderers, by format. */
-const WRITERS: Partial<Record<ExportFormat, Writer>> = {};
+const WRITERS: Partial<Record<ExportFormat, Writer>> = {
+  xlsx: writeWorkbook,
+};
 
 /** 客服绩效_2025-11.xlsx; a scoped viewer's files carry the scope so they never overwrite the team's. */
 export function baseNameFor(bundle: ReportBundle): string {
