@@ -22,7 +22,18 @@
  */
 import { createHmac } from 'node:crypto';
 import type { CanonicalEventInput } from '../../model/events.ts';
-import { arr, clip, idOf, isObject, nameOf, obj, str, timeOf } from '../shared/payload-values.ts';
+import {
+  arr,
+  clip,
+  idOf,
+  isObject,
+  lookup,
+  nameOf,
+  obj,
+  show,
+  str,
+  timeOf,
+} from '../shared/payload-values.ts';
 import { header, sameSecret } from '../shared/signatures.ts';
 import type { WebhookConnector, WebhookParse } from '../webhooks.ts';
 
@@ -221,7 +232,7 @@ function messageEvent(
 ): { event: CanonicalEventInput } | { reason: string } {
   const id = idOf(m, 'id');
   if (!id) return { reason: 'message id missing' };
-  const type = MESSAGE_TYPES[str(m, 'message_type') ?? ''];
+  const type = lookup(MESSAGE_TYPES, str(m, 'message_type') ?? '');
   if (!type) return { reason: `message ${id}: unknown message_type ${JSON.stringify(m.message_type)}` };
   if (m.private === true) return { reason: `message ${id}: private note (internal), not a reply` };
   if (str(m, 'content_type') === 'input_csat')
@@ -247,7 +258,7 @@ function messageEvent(
   const fileType = str(attachment, 'file_type');
   const contentType = str(m, 'content_type') ?? 'text';
   const msgType = fileType
-    ? (FILE_TYPES[fileType] ?? 'file')
+    ? (lookup(FILE_TYPES, fileType) ?? 'file')
     : contentType === 'text' || contentType.startsWith('input_') || contentType === 'incoming_email'
       ? 'text'
       : clip(contentType, 50);
@@ -324,7 +335,7 @@ function conversation(conv: Record<string, unknown>, event: string, out: Webhook
     else
       out.rejects.push({
         at: event,
-        reason: `Chatwoot ${event}: status "${clip(status ?? String(conv.status), 40)}" is not a close (open/pending/snoozed change no fact)`,
+        reason: `Chatwoot ${event}: status "${status ?? show(conv.status, 40)}" is not a close (open/pending/snoozed change no fact)`,
       });
   }
   const assignee = assigneeChange(conv, event, changed);
@@ -354,7 +365,8 @@ function conversation(conv: Record<string, unknown>, event: string, out: Webhook
 function changedAttributes(
   conv: Record<string, unknown>,
 ): Record<string, { previous: unknown; current: unknown }> {
-  const out: Record<string, { previous: unknown; current: unknown }> = {};
+  // No prototype: an attribute named __proto__ or constructor is data, not a lookup hit.
+  const out: Record<string, { previous: unknown; current: unknown }> = Object.create(null);
   const list =
     arr(conv, 'changed_attributes') ?? (isObject(conv.changed_attributes) ? [conv.changed_attributes] : []);
   for (const item of list) {

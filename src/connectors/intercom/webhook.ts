@@ -20,7 +20,18 @@
  */
 import { createHmac } from 'node:crypto';
 import type { CanonicalEventInput } from '../../model/events.ts';
-import { arr, clip, htmlText, idOf, isObject, nameOf, obj, str, timeOf } from '../shared/payload-values.ts';
+import {
+  arr,
+  lookup,
+  clip,
+  htmlText,
+  idOf,
+  isObject,
+  nameOf,
+  obj,
+  str,
+  timeOf,
+} from '../shared/payload-values.ts';
 import { header, sameSecret } from '../shared/signatures.ts';
 import type { WebhookConnector, WebhookParse } from '../webhooks.ts';
 
@@ -208,7 +219,7 @@ function message(
       });
     return false;
   }
-  const role = AUTHOR_ROLES[authorType];
+  const role = lookup(AUTHOR_ROLES, authorType);
   if (!role) {
     ctx.out.rejects.push({
       at: `${ctx.at}.${where}`,
@@ -310,9 +321,10 @@ function part(ctx: Ctx, p: unknown, where: string): void {
     });
     return;
   }
-  if (type in NO_FACT_PARTS) {
+  const noFact = lookup(NO_FACT_PARTS, type);
+  if (noFact) {
     if (message(ctx, p, `part:${partId}`, ts, where, false)) return;
-    ctx.out.rejects.push({ at, reason: `Intercom part ${partId}: ${NO_FACT_PARTS[type]}` });
+    ctx.out.rejects.push({ at, reason: `Intercom part ${partId}: ${noFact}` });
     return;
   }
   ctx.out.rejects.push({

@@ -17,13 +17,23 @@ function paths(v: unknown, prefix: Path = [], out: Path[] = [], depth = 0): Path
   return out;
 }
 
-function parentOf(root: unknown, path: Path): Record<string | number, unknown> | undefined {
-  let cur: unknown = root;
-  for (const k of path.slice(0, -1)) {
+/**
+ * The container holding `path`'s last key, copied on the way down (copy-on-write): the fixture
+ * itself is never changed, and only the containers along the path are copied.
+ */
+function writableParent(root: { doc: unknown }, path: Path): Record<string | number, unknown> | undefined {
+  let holder: Record<string | number, unknown> = root as unknown as Record<string, unknown>;
+  let key: string | number = 'doc';
+  for (const k of [...path.slice(0, -1), null]) {
+    const cur = holder[key];
     if (typeof cur !== 'object' || cur === null) return undefined;
-    cur = (cur as Record<string | number, unknown>)[k];
+    const copy = (Array.isArray(cur) ? [...cur] : { ...cur }) as Record<string | number, unknown>;
+    holder[key] = copy;
+    if (k === null) return copy;
+    holder = copy;
+    key = k;
   }
-  return typeof cur === 'object' && cur !== null ? (cur as Record<string | number, unknown>) : undefined;
+  return undefined;
 }
 
 function nest(v: unknown, depth: number): unknown {
@@ -45,7 +55,16 @@ const BROKEN_TEXT = [
 const mutation = fc.record({
   at: fc.nat(),
   op: fc.constantFrom('set', 'delete', 'nest', 'huge', 'broken', 'number', 'string', 'null', 'array'),
-  value: fc.anything({ maxDepth: 2 }),
+  value: fc.oneof(
+    fc.integer(),
+    fc.double(),
+    fc.string({ maxLength: 20 }),
+    fc.boolean(),
+    fc.constant(null),
+    fc.constant(undefined),
+    fc.array(fc.integer(), { maxLength: 3 }),
+    fc.dictionary(fc.string({ maxLength: 5 }), fc.string({ maxLength: 5 }), { maxKeys: 3 }),
+  ),
   n: fc.integer({ min: 1, max: 200 }),
 });
 
@@ -56,11 +75,11 @@ export function mutatedPayloads(bases: readonly unknown[]): fc.Arbitrary<unknown
     .tuple(fc.nat({ max: withPaths.length - 1 }), fc.array(mutation, { maxLength: 6 }))
     .map(([i, muts]) => {
       const { base, paths: ps } = withPaths[i]!;
-      const doc = structuredClone(base) as unknown;
-      if (!ps.length) return doc;
+      const root = { doc: base };
+      if (!ps.length) return base;
       for (const m of muts) {
         const path = ps[m.at % ps.length]!;
-        const parent = parentOf(doc, path);
+        const parent = writableParent(root, path);
         if (!parent) continue;
         const key = path[path.length - 1]!;
         switch (m.op) {
@@ -83,7 +102,7 @@ export function mutatedPayloads(bases: readonly unknown[]): fc.Arbitrary<unknown
             parent[key] = [0, -1, 1e300, Number.NaN, 3.5, 2 ** 53 + 1][m.n % 6];
             break;
           case 'string':
-            parent[key] = String(parent[key]);
+            parent[key] = typeof parent[key] === 'object' ? JSON.stringify(parent[key]) : String(parent[key]);
             break;
           case 'null':
             parent[key] = null;
@@ -93,6 +112,6 @@ export function mutatedPayloads(bases: readonly unknown[]): fc.Arbitrary<unknown
             break;
         }
       }
-      return doc;
+      return root.doc;
     });
 }

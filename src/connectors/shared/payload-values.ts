@@ -96,3 +96,17 @@ export function nameOf(v: unknown, key = 'name'): string | undefined {
   const s = str(v, key)?.trim();
   return s ? clip(s, 200) : undefined;
 }
+
+/** A value for a reject reason, whatever it is (objects may even refuse to become strings). */
+export function show(v: unknown, max = 60): string {
+  try {
+    return clip(typeof v === 'string' ? v : (JSON.stringify(v) ?? typeof v), max);
+  } catch {
+    return typeof v;
+  }
+}
+
+/** A table lookup that never answers with Object.prototype's members ("constructor", "toString"). */
+export function lookup<T>(table: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.hasOwn(table, key) ? table[key] : undefined;
+}

@@ -25,7 +25,18 @@
  */
 import { createHmac } from 'node:crypto';
 import type { CanonicalEventInput } from '../../model/events.ts';
-import { arr, clip, htmlText, idOf, isObject, nameOf, obj, str, timeOf } from '../shared/payload-values.ts';
+import {
+  arr,
+  show,
+  clip,
+  htmlText,
+  idOf,
+  isObject,
+  nameOf,
+  obj,
+  str,
+  timeOf,
+} from '../shared/payload-values.ts';
 import { header, sameSecret } from '../shared/signatures.ts';
 import type { WebhookConnector, WebhookParse } from '../webhooks.ts';
 
@@ -433,7 +444,7 @@ function satisfaction(ctx: Ctx, r: Doc, at: string): void {
   if (score !== 'good' && score !== 'bad') {
     ctx.out.rejects.push({
       at,
-      reason: `Zendesk satisfaction rating ${id}: score "${clip(score ?? String(r.score), 30)}" is not a rating given (good/bad)`,
+      reason: `Zendesk satisfaction rating ${id}: score "${score ?? show(r.score, 30)}" is not a rating given (good/bad)`,
     });
     return;
   }
@@ -450,7 +461,7 @@ function satisfaction(ctx: Ctx, r: Doc, at: string): void {
 
 /** Event-subscription webhooks: `zen:event-type:ticket.<what>` with the ticket in `detail`. */
 function webhookEvent(body: Doc, out: WebhookParse): void {
-  const type = clip(String(body.type), 100);
+  const type = show(body.type, 100);
   const what = type.startsWith('zen:event-type:ticket.') ? type.slice('zen:event-type:ticket.'.length) : '';
   const detail = obj(body, 'detail');
   const event = obj(body, 'event');
