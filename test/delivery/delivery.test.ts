@@ -79,7 +79,7 @@ describe.each(DIALECTS)('scheduled delivery (%s)', (dialect) => {
         cron: '0 8 * * 1',
         template: '团队周报',
         period: 'last-week',
-        formats: ['csv'],
+        formats: ['xlsx'],
         recipients: [{ kind: 'email', to: ['lead@example.com', 'hrbp@example.com'] }],
         ...extra,
       },
@@ -103,7 +103,7 @@ describe.each(DIALECTS)('scheduled delivery (%s)', (dialect) => {
     // Headlines with 环比 against W44: received 21 vs 18 → ↑ 16.7%.
     expect(mail.parsed.text).toContain('接待会话数:21(环比 ↑ 16.7%)');
     expect(mail.parsed.text).toContain('张三:');
-    expect(mail.parsed.attachments.map((x) => x.filename)).toEqual(['客服绩效_2025-W45.csv']);
+    expect(mail.parsed.attachments.map((x) => x.filename)).toEqual(['客服绩效_2025-W45.xlsx']);
     const [file] = [...a, ...b][0]!.files;
     expect(mail.parsed.attachments[0]!.content.equals(readFileSync(file!))).toBe(true);
 
@@ -139,7 +139,7 @@ describe.each(DIALECTS)('scheduled delivery (%s)', (dialect) => {
     expect(md.markdown.content).toContain('接待会话数:**21** 环比 <font color="info">↑ 16.7%</font>');
     expect(md.markdown.content).toContain('首次响应时长:**1:50** 环比 <font color="warning">↑ 187.0%</font>');
     const upload = by('wecom_upload')[0]!.file!;
-    expect(upload.name).toBe('客服绩效_2025-W45.csv');
+    expect(upload.name).toBe('客服绩效_2025-W45.xlsx');
     expect(upload.filelength).toBe(readFileSync(run!.files[0]!).length);
     expect(upload.data.equals(readFileSync(run!.files[0]!))).toBe(true);
     expect(by('wecom')[1]!.body).toEqual({ msgtype: 'file', file: { media_id: 'media_2' } });
@@ -151,7 +151,7 @@ describe.each(DIALECTS)('scheduled delivery (%s)', (dialect) => {
     const feishu = by('feishu')[0]!;
     expect(feishu.signatureOk).toBe(true);
     expect(feishu.body.msg_type).toBe('post');
-    expect(JSON.stringify(feishu.body.content)).toContain('客服绩效_2025-W45.csv');
+    expect(JSON.stringify(feishu.body.content)).toContain('客服绩效_2025-W45.xlsx');
   });
 
   it('catches up the Mondays missed while nothing ran, oldest first, once each', async () => {

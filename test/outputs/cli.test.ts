@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openWithOpenpyxl } from '../../src/outputs/xlsx/testing.ts';
 import { weeksEvents } from './weeks.ts';
 
 const run = promisify(execFile);
@@ -153,14 +154,14 @@ describe('cspulse export', { timeout: 300_000 }, () => {
       '--period',
       '2025-W45',
       '--format',
-      'csv',
+      'xlsx',
       '--out',
       out,
     );
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const files = r.stdout.split('\n').slice(1).filter(Boolean);
-    expect(files).toEqual([join(out, '客服绩效_2025-W45.csv')]);
+    expect(files).toEqual([join(out, '客服绩效_2025-W45.xlsx')]);
     expect(existsSync(files[0]!)).toBe(true);
     const mine = await cspulse(
       {},
@@ -170,7 +171,7 @@ describe('cspulse export', { timeout: 300_000 }, () => {
       '--period',
       '2025-W45',
       '--format',
-      'csv',
+      'xlsx',
       '--out',
       out,
       '--as',
@@ -181,9 +182,19 @@ describe('cspulse export', { timeout: 300_000 }, () => {
       template: 'HR月度考核',
       period: { label: '2025-W45' },
       viewer: '客服:张三',
-      files: [join(out, '客服绩效_2025-W45_张三.csv')],
+      files: [join(out, '客服绩效_2025-W45_张三.xlsx')],
     });
-    expect(readdirSync(out).sort()).toEqual(['客服绩效_2025-W45.csv', '客服绩效_2025-W45_张三.csv']);
+    expect(readdirSync(out).sort()).toEqual(['客服绩效_2025-W45.xlsx', '客服绩效_2025-W45_张三.xlsx']);
+    // Opened by openpyxl: the team file has everyone, the agent's file nobody else and no score;
+    // neither holds the customer's name unmasked (the default viewer and an agent lack pii:view).
+    const text = (f: string) => JSON.stringify(openWithOpenpyxl(join(out, f)));
+    const team = text('客服绩效_2025-W45.xlsx');
+    expect(team).toContain('李四');
+    expect(team).toContain('电商零售');
+    expect(team).not.toContain('王小明');
+    const own = text('客服绩效_2025-W45_张三.xlsx');
+    expect(own).toContain('张三');
+    for (const other of ['李四', '王五', '王小明', '电商零售']) expect(own).not.toContain(other);
   });
 
   it('defaults to the HR review of last month', async () => {
@@ -194,7 +205,7 @@ describe('cspulse export', { timeout: 300_000 }, () => {
       '--db',
       db,
       '--format',
-      'csv',
+      'xlsx',
       '--out',
       out,
       '--now',
