@@ -14,6 +14,8 @@ import type { Settings } from '../model/settings.ts';
 import { localKeys, tzOffset } from '../model/time.ts';
 import type { Store } from '../store/db.ts';
 import { loadSettings } from '../store/settings.ts';
+import { CHART_METRICS } from './charts/options.ts';
+import { HEADLINE_METRICS } from './pdf/headline.ts';
 import { periodsBefore, previousPeriod } from './period.ts';
 import type { Anomaly, Period, ReportBundle, ReportTemplate, Viewer } from './types.ts';
 
@@ -58,9 +60,15 @@ export async function buildBundle(store: Store, req: BundleRequest): Promise<Rep
   const score = template.score ? { score: template.score } : {};
   // One after another: the first report may build the rollups, which concurrent reports would race.
   const currentWide = await run(req.period, wide, filters, score);
-  const previous = await run(previousP, template.metrics, filters, score);
-  const byDay = await run(req.period, template.metrics, filters, { by: ['day'] });
-  const byChannel = await run(req.period, template.metrics, filters, { by: ['channel'] });
+  // The PDF's headline cards (with 环比) and its charts need these whatever the template lists;
+  // a metric hidden from the viewer stays out. Renderers of the template's columns look up only those.
+  const plus = (ids: readonly string[]) =>
+    unique([...template.metrics, ...ids.filter((m) => !hidden.has(m))]);
+  const previous = await run(previousP, plus(HEADLINE_METRICS), filters, score);
+  const byDay = await run(req.period, plus([...HEADLINE_METRICS, ...CHART_METRICS.byDay]), filters, {
+    by: ['day'],
+  });
+  const byChannel = await run(req.period, plus(CHART_METRICS.byChannel), filters, { by: ['channel'] });
 
   const computed = {
     rows: currentWide.rows.map((r) => evaluateComputed(formulas, r)),
