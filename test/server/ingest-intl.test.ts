@@ -1,6 +1,6 @@
 /**
  * Feishu, WhatsApp, LINE, QQ and Bot Framework webhooks through the real server on 127.0.0.1 and a
- * real SQLite store: each platform's URL check, a signed request stored, a bad signature refused
+ * real SQLite and PostgreSQL store: each platform's URL check, a signed request stored, a bad signature refused
  * with 401 and counted, the platform's retry of the same body counted as duplicates.
  */
 import { createHash, createHmac } from 'node:crypto';
@@ -16,17 +16,17 @@ import { addSource, type Source } from '../../src/ingest/sources.ts';
 import { runReport } from '../../src/metrics/report.ts';
 import { buildServer, type Server } from '../../src/server/app.ts';
 import type { Store } from '../../src/store/db.ts';
-import { freshStore } from '../support/stores.ts';
+import { DIALECTS, freshStore } from '../support/stores.ts';
 
 const fixture = (platform: string, name: string) => readFileSync(join(OWN_FIXTURES, platform, name), 'utf8');
 
-describe('international platforms through the webhook server (sqlite)', () => {
+describe.each(DIALECTS)('international platforms through the webhook server (%s)', (dialect) => {
   let store: Store;
   let server: Server;
   let base: string;
 
   async function start() {
-    store = await freshStore('sqlite');
+    store = await freshStore(dialect);
     server = await buildServer(store, { refreshDelayMs: 20 });
     base = await server.app.listen({ port: 0, host: '127.0.0.1' });
   }

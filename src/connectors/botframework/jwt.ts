@@ -5,7 +5,7 @@
  * signature, issuer, audience (the bot's app id), expiry and not-before (5 minutes of clock skew,
  * as the Bot Framework SDKs allow), the key's channel endorsements, and the serviceUrl claim.
  */
-import { createPublicKey, type JsonWebKey, verify } from 'node:crypto';
+import { createPublicKey, type JsonWebKey, type KeyObject, verify } from 'node:crypto';
 import { isObject, type Obj } from '../shared/json-fields.ts';
 
 export const BOT_FRAMEWORK_ISSUER = 'https://api.botframework.com';
@@ -25,6 +25,20 @@ export function parseJwks(text: string): { keys: Jwk[] } | { error: string } {
   } catch (e) {
     return { error: `jwks: not JSON (${(e as Error).message})` };
   }
+}
+
+// Keys are imported once: every request of a burst is checked against the same few keys.
+const imported = new Map<string, KeyObject>();
+
+function publicKeyOf(jwk: Jwk): KeyObject {
+  const id = JSON.stringify(jwk);
+  let key = imported.get(id);
+  if (!key) {
+    key = createPublicKey({ key: jwk, format: 'jwk' });
+    if (imported.size > 100) imported.clear();
+    imported.set(id, key);
+  }
+  return key;
 }
 
 function b64json(part: string): Obj | null {
@@ -66,8 +80,7 @@ export function checkBotToken(token: string, x: JwtExpectations): string | null 
   if (!jwk) return `bearer token: no key "${String(head.kid).slice(0, 80)}" in the source's jwks`;
   let ok = false;
   try {
-    const key = createPublicKey({ key: jwk, format: 'jwk' });
-    ok = verify('RSA-SHA256', Buffer.from(`${h}.${p}`), key, Buffer.from(s, 'base64url'));
+    ok = verify('RSA-SHA256', Buffer.from(`${h}.${p}`), publicKeyOf(jwk), Buffer.from(s, 'base64url'));
   } catch (e) {
     return `bearer token: key "${String(jwk.kid)}" is unusable (${(e as Error).message})`;
   }
