@@ -7,6 +7,7 @@
  * greeting-only ones left out while `filters.excludeGreetingOnly` is on), each under its
  * responsible agent as the report credits it, so a pivot over the detail adds up to the summary.
  */
+import SQLite from 'better-sqlite3';
 import { type RawBuilder, sql } from 'kysely';
 import type { Filters } from '../metrics/queries/scope.ts';
 import { UNASSIGNED } from '../metrics/report.ts';
@@ -74,94 +75,116 @@ interface ConversationRow {
   next_conv_ts: number | null;
   human_replied: number;
   missed: number;
+  /** agent id PAIR handle ms, SEP-joined, in segment order. */
+  segs: string | null;
+  tags: string | null;
 }
 
-/** Pages of detail rows, in order of start time (then id). */
+const SEP = '\u0001';
+const PAIR = '\u0002';
+
+/** One conversation with its segments' agents and handle times and its tags, joined in the database. */
+function rowsSql(q: DetailQuery): RawBuilder<unknown> {
+  const bh = q.businessHours;
+  const handle = bh ? sql`s.handle_bh_ms` : sql`s.handle_ms`;
+  // string_agg with ORDER BY reads the same on PostgreSQL and SQLite (3.44+, bundled by better-sqlite3 12).
+  return sql`c.id, c.native_id, c.channel, c.customer_id, c.region, c.agent_id, c.start_ts, c.end_ts,
+    ${bh ? sql`c.wait_bh_ms` : sql`c.wait_ms`} as wait_ms, ${bh ? sql`c.frt_bh_ms` : sql`c.frt_ms`} as frt_ms,
+    c.messages_in, c.messages_out, c.rating, c.closed, c.platform_resolved, c.next_conv_ts, c.human_replied, c.missed,
+    (select string_agg(s.agent_id || ${PAIR} || cast(${handle} as text), ${SEP} order by s.seq)
+       from segments s where s.thread = c.thread and s.conversation_id = c.id) as segs,
+    (select string_agg(t.tag, ${SEP} order by t.tag)
+       from conversation_tags t where t.thread = c.thread and t.conversation_id = c.id) as tags`;
+}
+
+/**
+ * Pages of detail rows, in order of start time (then id). On SQLite one ordered query is streamed
+ * from a second, read-only connection (WAL: a consistent snapshot, and the store's own connection
+ * stays free for writers meanwhile). On PostgreSQL the order is settled once (ids only) and each page
+ * read by primary key: the facts have no index on start time, so keyset pages would sort the table
+ * again every time.
+ */
 export async function* detailPages(store: Store, q: DetailQuery): AsyncGenerator<DetailRow[]> {
   const db = store.db;
   const pageSize = q.pageSize ?? 5000;
   const agents = new Map(
     (await db.selectFrom('agents').select(['id', 'name', 'group_name']).execute()).map((a) => [a.id, a]),
   );
-  const bh = q.businessHours;
-  // The order is settled once (ids only), then each page is read by primary key: the facts have
-  // no index on start time, and a keyset page would scan and sort the table again every time.
-  const { rows: order } = await sql<{ id: string; thread: string }>`
-    select c.id, c.thread from conversations c left join agents ag on ag.id = c.agent_id
+  const toRow = (r: ConversationRow): DetailRow => detailRow(r, agents, q.settings);
+  if (store.sqlite && store.location !== ':memory:') {
+    const compiled = sql`select ${rowsSql(q)} from conversations c left join agents ag on ag.id = c.agent_id
+      where ${whereFor(q)} order by c.start_ts, c.id`.compile(db);
+    const reader = new SQLite(store.location, { readonly: true, fileMustExist: true });
+    try {
+      let page: DetailRow[] = [];
+      const it = reader.prepare(compiled.sql).iterate(...(compiled.parameters as unknown[]));
+      for (const r of it as Iterable<ConversationRow>) {
+        page.push(toRow(r));
+        if (page.length === pageSize) {
+          yield page;
+          page = [];
+        }
+      }
+      if (page.length) yield page;
+    } finally {
+      reader.close();
+    }
+    return;
+  }
+  const { rows: order } = await sql<{ id: string }>`
+    select c.id from conversations c left join agents ag on ag.id = c.agent_id
     where ${whereFor(q)} order by c.start_ts, c.id`.execute(db);
   for (let at = 0; at < order.length; at += pageSize) {
-    const page = order.slice(at, at + pageSize);
-    const ids = page.map((r) => r.id);
-    // Segments and tags are indexed by thread, not by conversation.
-    const threads = [...new Set(page.map((r) => r.thread))];
-    const [{ rows: found }, segments, tags] = await Promise.all([
-      sql<ConversationRow>`
-      select c.id, c.native_id, c.channel, c.customer_id, c.region, c.agent_id, c.start_ts, c.end_ts,
-        ${bh ? sql`c.wait_bh_ms` : sql`c.wait_ms`} as wait_ms, ${bh ? sql`c.frt_bh_ms` : sql`c.frt_ms`} as frt_ms,
-        c.messages_in, c.messages_out, c.rating, c.closed, c.platform_resolved, c.next_conv_ts,
-        c.human_replied, c.missed
-      from conversations c where c.id in (${sql.join(ids)})`.execute(db),
-      db
-        .selectFrom('segments')
-        .select(['conversation_id', 'seq', 'agent_id', bh ? 'handle_bh_ms as handle_ms' : 'handle_ms'])
-        .where('thread', 'in', threads)
-        .orderBy('conversation_id')
-        .orderBy('seq')
-        .execute(),
-      db
-        .selectFrom('conversation_tags')
-        .select(['conversation_id', 'tag'])
-        .where('thread', 'in', threads)
-        .orderBy('conversation_id')
-        .orderBy('tag')
-        .execute(),
-    ]);
+    const ids = order.slice(at, at + pageSize).map((r) => r.id);
+    const { rows: found } = await sql<ConversationRow>`
+      select ${rowsSql(q)} from conversations c where c.id in (${sql.join(ids)})`.execute(db);
     const byId = new Map(found.map((r) => [r.id, r]));
     // A conversation recomputed away between the two reads is simply not listed.
-    const rows = ids.map((id) => byId.get(id)).filter((r): r is ConversationRow => r !== undefined);
-    const handled = new Map<string, { names: string[]; ms: number }>();
-    for (const s of segments) {
-      let h = handled.get(s.conversation_id);
-      if (!h) {
-        h = { names: [], ms: 0 };
-        handled.set(s.conversation_id, h);
-      }
-      const name = agents.get(s.agent_id)?.name ?? s.agent_id;
-      if (h.names[h.names.length - 1] !== name) h.names.push(name);
-      h.ms += Number(s.handle_ms);
-    }
-    const tagsOf = new Map<string, string[]>();
-    for (const t of tags) {
-      const list = tagsOf.get(t.conversation_id);
-      if (list) list.push(t.tag);
-      else tagsOf.set(t.conversation_id, [t.tag]);
-    }
-    yield rows.map((r) => {
-      const a = r.agent_id === null ? undefined : agents.get(r.agent_id);
-      const h = handled.get(r.id);
-      return {
-        id: r.native_id ?? r.id,
-        channel: r.channel,
-        customer: r.customer_id,
-        region: r.region,
-        agentId: r.agent_id,
-        agent: a?.name ?? r.agent_id ?? UNASSIGNED.zh,
-        group: a?.group_name ?? null,
-        agents: h?.names ?? [],
-        startTs: Number(r.start_ts),
-        endTs: Number(r.end_ts),
-        waitS: seconds(r.wait_ms),
-        frtS: seconds(r.frt_ms),
-        handleS: h ? h.ms / 1000 : null,
-        messagesIn: Number(r.messages_in),
-        messagesOut: Number(r.messages_out),
-        rating: r.rating === null ? null : Number(r.rating),
-        resolved: resolvedFlag(r, q.settings),
-        missed: Number(r.missed),
-        tags: tagsOf.get(r.id) ?? [],
-      };
+    yield ids.flatMap((id) => {
+      const r = byId.get(id);
+      return r ? [toRow(r)] : [];
     });
   }
+}
+
+function detailRow(
+  r: ConversationRow,
+  agents: Map<string, { name: string; group_name: string | null }>,
+  settings: Settings,
+): DetailRow {
+  const a = r.agent_id === null ? undefined : agents.get(r.agent_id);
+  const names: string[] = [];
+  let handleMs: number | null = null;
+  if (r.segs) {
+    handleMs = 0;
+    for (const part of r.segs.split(SEP)) {
+      const [agentId, ms] = part.split(PAIR);
+      const name = agents.get(agentId!)?.name ?? agentId!;
+      if (names[names.length - 1] !== name) names.push(name);
+      handleMs += Number(ms);
+    }
+  }
+  return {
+    id: r.native_id ?? r.id,
+    channel: r.channel,
+    customer: r.customer_id,
+    region: r.region,
+    agentId: r.agent_id,
+    agent: a?.name ?? r.agent_id ?? UNASSIGNED.zh,
+    group: a?.group_name ?? null,
+    agents: names,
+    startTs: Number(r.start_ts),
+    endTs: Number(r.end_ts),
+    waitS: seconds(r.wait_ms),
+    frtS: seconds(r.frt_ms),
+    handleS: handleMs === null ? null : handleMs / 1000,
+    messagesIn: Number(r.messages_in),
+    messagesOut: Number(r.messages_out),
+    rating: r.rating === null ? null : Number(r.rating),
+    resolved: resolvedFlag(r, settings),
+    missed: Number(r.missed),
+    tags: r.tags ? r.tags.split(SEP) : [],
+  };
 }
 
 const seconds = (ms: number | null): number | null => (ms === null ? null : Number(ms) / 1000);
