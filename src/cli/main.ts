@@ -26,6 +26,7 @@ import { resolveScoreModel } from './scores.ts';
 import { Runner } from '../delivery/runner.ts';
 import { registerExport } from './export.ts';
 import { registerSchedules } from './schedules.ts';
+import { registerPull } from './pull.ts';
 
 const program = new Command();
 program
@@ -473,6 +474,7 @@ function deepMerge(base: unknown, patch: unknown): unknown {
 
 registerExport(program);
 registerSchedules(program);
+registerPull(program);
 
 program.parseAsync(process.argv).catch((e: Error) => {
   console.error(`错误 / error: ${e.message}`);

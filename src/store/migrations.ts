@@ -319,6 +319,55 @@ migrations['006_templates_schedules'] = {
   },
 };
 
+migrations['007_pull_cursors'] = {
+  async up(db: Kysely<unknown>) {
+    // Pull connectors (src/connectors/pull): where each stream of a source has read up to. Saved
+    // only after the page's events are stored, so a crash re-reads a page and never skips one.
+    await db.schema
+      .createTable('pull_cursors')
+      .addColumn('source_id', 'text', (c) => c.notNull())
+      .addColumn('stream', 'text', (c) => c.notNull())
+      .addColumn('cursor', 'text')
+      .addColumn('pages', 'bigint', (c) => c.notNull().defaultTo(0))
+      .addColumn('updated_at', 'bigint', (c) => c.notNull())
+      .addColumn('last_error', 'text')
+      .addPrimaryKeyConstraint('pull_cursors_pk', ['source_id', 'stream'])
+      .execute();
+  },
+};
+
+migrations['008_mappings'] = {
+  async up(db: Kysely<unknown>) {
+    // Saved column mappings for CSV/XLSX imports (`cspulse mappings save`): header → canonical
+    // field, applied ahead of the field dictionary.
+    await db.schema
+      .createTable('mappings')
+      .addColumn('name', 'text', (c) => c.primaryKey())
+      .addColumn('columns', 'text', (c) => c.notNull())
+      .addColumn('description', 'text')
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addColumn('updated_at', 'bigint', (c) => c.notNull())
+      .execute();
+    // User field dictionaries: more synonyms per platform or vendor, as data.
+    await db.schema
+      .createTable('field_dictionaries')
+      .addColumn('name', 'text', (c) => c.primaryKey())
+      .addColumn('doc', 'text', (c) => c.notNull())
+      .addColumn('updated_at', 'bigint', (c) => c.notNull())
+      .execute();
+    // Agent accounts each live source has sent, for the monitor's unknown accounts.
+    await db.schema
+      .createTable('source_accounts')
+      .addColumn('source_id', 'text', (c) => c.notNull())
+      .addColumn('channel', 'text', (c) => c.notNull())
+      .addColumn('account', 'text', (c) => c.notNull())
+      .addColumn('account_name', 'text')
+      .addColumn('first_seen', 'bigint', (c) => c.notNull())
+      .addPrimaryKeyConstraint('source_accounts_pk', ['source_id', 'channel', 'account'])
+      .execute();
+  },
+};
+
 function isSqlite(db: Kysely<unknown>): boolean {
   return db.getExecutor().adapter instanceof SqliteAdapter;
 }

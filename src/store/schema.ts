@@ -24,6 +24,23 @@ export interface Database {
   report_templates: ReportTemplatesTable;
   schedules: SchedulesTable;
   schedule_runs: ScheduleRunsTable;
+  mappings: MappingsTable;
+  field_dictionaries: FieldDictionariesTable;
+  source_accounts: SourceAccountsTable;
+  pull_cursors: PullCursorsTable;
+}
+
+/** A pull connector's position in one stream of a source (e.g. one 微信客服 account). */
+export interface PullCursorsTable {
+  source_id: string;
+  /** The source's stream: an open_kfid, or '*' for all of them. */
+  stream: string;
+  /** The platform's next_cursor; null: from the start of what the platform keeps. */
+  cursor: string | null;
+  pages: Generated<number>;
+  updated_at: number;
+  /** The last pass's failure, cleared by a pass that succeeds. */
+  last_error: string | null;
 }
 
 /** A live source: one webhook URL (`POST /ingest/<id>`) of one platform, with its counters. */
@@ -268,4 +285,30 @@ export interface ScheduleRunsTable {
   error: string | null;
   /** JSON array of {at, attempt, error} for every failed attempt. */
   log: Generated<string>;
+}
+
+/** A saved CSV/XLSX column mapping (`cspulse mappings save`). */
+export interface MappingsTable {
+  name: string;
+  /** JSON object: source column header → canonical field (see csv/field-dictionary.ts). */
+  columns: string;
+  description: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** A user field dictionary: the JSON of a dictionary file (csv/dictionaries/*.json). */
+export interface FieldDictionariesTable {
+  name: string;
+  doc: string;
+  updated_at: number;
+}
+
+/** An agent or bot account a live source has sent events for (the monitor's unknown accounts). */
+export interface SourceAccountsTable {
+  source_id: string;
+  channel: string;
+  account: string;
+  account_name: string | null;
+  first_seen: number;
 }
