@@ -110,6 +110,11 @@ export interface SourceStatus {
   eventsPerSecond: number | null;
   /** The most frequent reject reasons, most frequent first. */
   rejectReasons: { reason: string; count: number }[];
+  /**
+   * Agent and bot accounts this source has sent that no roster agent claims (at most 50; merge
+   * them with `cspulse roster import` or `cspulse agents merge`).
+   */
+  unknownAccounts: { channel: string; account: string; name: string | null }[];
 }
 
 export async function sourceStatus(
@@ -138,9 +143,85 @@ export async function sourceStatus(
       lastEventAt: s.last_event_at === null ? null : new Date(Number(s.last_event_at)).toISOString(),
       eventsPerSecond: rate(s.id),
       rejectReasons: reasons.map((r) => ({ reason: r.reason, count: Number(r.count) })),
+      unknownAccounts: await unknownAccounts(store, s.id),
     });
   }
   return out;
 }
 
 export const webhookPath = (sourceId: string) => `/ingest/${sourceId}`;
+
+/** A source's accounts that no roster agent claims, by the same lookup as identities.ts. */
+async function unknownAccounts(store: Store, sourceId: string): Promise<SourceStatus['unknownAccounts']> {
+  const rows = await sql<{ channel: string; account: string; account_name: string | null }>`
+    select sa.channel, sa.account, sa.account_name from source_accounts sa
+    where sa.source_id = ${sourceId}
+      and not exists (
+        select 1 from agent_accounts aa join agents a on a.id = aa.agent_id
+        where aa.account = sa.account and (aa.platform = sa.channel or aa.platform = '*')
+          and a.on_roster = 1)
+    order by sa.first_seen, sa.channel, sa.account
+    limit 50`.execute(store.db);
+  return rows.rows.map((r) => ({ channel: r.channel, account: r.account, name: r.account_name }));
+}
+
+/**
+ * The agent and bot accounts of a webhook's accepted events that this process has not yet
+ * recorded for the source. Remembered per process, so a known account costs no write.
+ */
+export class SeenAccounts {
+  private seen = new Set<string>();
+
+  fresh(
+    sourceId: string,
+    events: readonly unknown[],
+    outcomes: readonly string[],
+  ): { channel: string; account: string; name: string | null }[] {
+    const out: { channel: string; account: string; name: string | null }[] = [];
+    events.forEach((raw, i) => {
+      if (outcomes[i] === 'rejected' || typeof raw !== 'object' || raw === null) return;
+      const e = raw as Record<string, unknown>;
+      const agentSide =
+        (e.kind === 'message' && (e.role === 'agent' || e.role === 'bot')) ||
+        e.kind === 'assignment' ||
+        e.kind === 'ticket' ||
+        e.kind === 'presence';
+      if (!agentSide || typeof e.account !== 'string' || typeof e.channel !== 'string') return;
+      const key = `${sourceId}\u0000${e.channel}\u0000${e.account}`;
+      if (this.seen.has(key)) return;
+      this.seen.add(key);
+      out.push({
+        channel: e.channel,
+        account: e.account,
+        name: typeof e.accountName === 'string' ? e.accountName : null,
+      });
+    });
+    return out;
+  }
+
+  forget(sourceId: string, rows: readonly { channel: string; account: string }[]): void {
+    for (const r of rows) this.seen.delete(`${sourceId}\u0000${r.channel}\u0000${r.account}`);
+  }
+}
+
+export async function recordSourceAccounts(
+  db: Kysely<Database>,
+  sourceId: string,
+  rows: readonly { channel: string; account: string; name: string | null }[],
+): Promise<void> {
+  if (!rows.length) return;
+  const now = Date.now();
+  await db
+    .insertInto('source_accounts')
+    .values(
+      rows.map((r) => ({
+        source_id: sourceId,
+        channel: r.channel,
+        account: r.account,
+        account_name: r.name,
+        first_seen: now,
+      })),
+    )
+    .onConflict((oc) => oc.columns(['source_id', 'channel', 'account']).doNothing())
+    .execute();
+}

@@ -8,7 +8,14 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type WebhookReply, type WebhookRequest, webhookConnector } from '../connectors/webhooks.ts';
 import { safeRaw } from '../ingest/pipeline.ts';
-import { findSource, rejectOrigin, type Source, sourceCredentials } from '../ingest/sources.ts';
+import {
+  findSource,
+  recordSourceAccounts,
+  rejectOrigin,
+  SeenAccounts,
+  type Source,
+  sourceCredentials,
+} from '../ingest/sources.ts';
 import type { Store } from '../store/db.ts';
 import { getOrInsert } from '../util/maps.ts';
 import type { LiveWriter } from './writer.ts';
@@ -47,6 +54,7 @@ const SOURCE_TTL_MS = 5000;
 
 export async function ingestRoutes(app: FastifyInstance, o: IngestOptions): Promise<void> {
   const known = new Map<string, { source: Source; at: number }>();
+  const seenAccounts = new SeenAccounts();
   const lookup = async (id: string) => {
     const hit = known.get(id);
     if (hit && Date.now() - hit.at < SOURCE_TTL_MS) return hit.source;
@@ -132,6 +140,13 @@ export async function ingestRoutes(app: FastifyInstance, o: IngestOptions): Prom
     );
     const rejects = r.rejects;
     o.rate.add(source.id, r.accepted);
+    // An agent account first seen from this source, for the monitor. Outside the accept's
+    // transaction: a failed write only delays the listing (the account is retried next time).
+    const fresh = seenAccounts.fresh(source.id, events, r.outcomes);
+    if (fresh.length)
+      await recordSourceAccounts(o.store.db, source.id, fresh).catch(() =>
+        seenAccounts.forget(source.id, fresh),
+      );
     if (connector.ack) return send(reply, connector.ack);
     // A platform retries what it does not see acknowledged; rejects are kept, so the answer is 200.
     return {
