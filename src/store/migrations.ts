@@ -319,6 +319,23 @@ migrations['006_templates_schedules'] = {
   },
 };
 
+migrations['007_pull_cursors'] = {
+  async up(db: Kysely<unknown>) {
+    // Pull connectors (src/connectors/pull): where each stream of a source has read up to. Saved
+    // only after the page's events are stored, so a crash re-reads a page and never skips one.
+    await db.schema
+      .createTable('pull_cursors')
+      .addColumn('source_id', 'text', (c) => c.notNull())
+      .addColumn('stream', 'text', (c) => c.notNull())
+      .addColumn('cursor', 'text')
+      .addColumn('pages', 'bigint', (c) => c.notNull().defaultTo(0))
+      .addColumn('updated_at', 'bigint', (c) => c.notNull())
+      .addColumn('last_error', 'text')
+      .addPrimaryKeyConstraint('pull_cursors_pk', ['source_id', 'stream'])
+      .execute();
+  },
+};
+
 migrations['008_mappings'] = {
   async up(db: Kysely<unknown>) {
     // Saved column mappings for CSV/XLSX imports (`cspulse mappings save`): header → canonical

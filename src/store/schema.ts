@@ -27,6 +27,20 @@ export interface Database {
   mappings: MappingsTable;
   field_dictionaries: FieldDictionariesTable;
   source_accounts: SourceAccountsTable;
+  pull_cursors: PullCursorsTable;
+}
+
+/** A pull connector's position in one stream of a source (e.g. one 微信客服 account). */
+export interface PullCursorsTable {
+  source_id: string;
+  /** The source's stream: an open_kfid, or '*' for all of them. */
+  stream: string;
+  /** The platform's next_cursor; null: from the start of what the platform keeps. */
+  cursor: string | null;
+  pages: Generated<number>;
+  updated_at: number;
+  /** The last pass's failure, cleared by a pass that succeeds. */
+  last_error: string | null;
 }
 
 /** A live source: one webhook URL (`POST /ingest/<id>`) of one platform, with its counters. */
