@@ -50,6 +50,10 @@ async function run(label: string, bin: string, port: number): Promise<Run> {
   const server = await serve(bin, target, port, process.env.BENCH_PROF);
   try {
     const r = await postAll(port, sourceId, bodies, { connections: CONNECTIONS });
+    // The refreshes during the run (servers before 2026-12-03 do not report them).
+    const health = (await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()) as {
+      refresh?: { refreshes: number; totalMs: number; delayMs: number; lastMs: number };
+    };
     await server.stop();
     const stored = await storedEvents(target);
     const acked = r.ok * PER_REQUEST;
@@ -61,7 +65,11 @@ async function run(label: string, bin: string, port: number): Promise<Run> {
     const eventsPerSecond = Math.round(acked / r.seconds);
     console.log(
       `${label.padEnd(9)} → ${DIALECT}: ${acked} events in ${r.seconds.toFixed(1)} s = ${eventsPerSecond} events/s; ` +
-        `latency p50 ${r.p50} ms, p99 ${r.p99} ms; refused (503) ${r.refused}; stored ${stored}`,
+        `latency p50 ${r.p50} ms, p99 ${r.p99} ms; refused (503) ${r.refused}; stored ${stored}` +
+        (health.refresh
+          ? `; ${health.refresh.refreshes} refreshes, ${(health.refresh.totalMs / 1000).toFixed(1)} s in all, ` +
+            `last ${health.refresh.lastMs} ms, delay ${health.refresh.delayMs} ms`
+          : ''),
     );
     return { label, eventsPerSecond, p50: r.p50, p99: r.p99, refused: r.refused };
   } finally {

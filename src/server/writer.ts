@@ -7,9 +7,8 @@
  * How often: a refresh recomputes every thread of each customer touched since the last one, so
  * its cost grows with the customers touched, not the events — under a burst, refreshing less often
  * does the same work for many more events. The wait before the next refresh follows the last
- * refresh's duration (the writer spends about half its time refreshing at most) and is capped so
- * that an event committed just as a refresh began — it waits that refresh, the delay and its own
- * refresh — still shows within the budget.
+ * refresh's duration (see `refreshDelay`), capped so that every accepted event still shows within
+ * the budget.
  */
 import { accept, type AcceptResult, recordRejects, refreshFacts } from '../ingest/pipeline.ts';
 import { countActivity } from '../ingest/sources.ts';
@@ -31,6 +30,8 @@ export interface RefreshStats {
   refreshes: number;
   /** Duration of the last refresh (ms). */
   lastMs: number;
+  /** All refreshes since the start (ms): against the elapsed time, the writer's share spent on them. */
+  totalMs: number;
   /** The wait now used between an accept and the refresh that shows it (ms). */
   delayMs: number;
   lastError: string | null;
@@ -64,10 +65,17 @@ export interface RefreshPolicy {
 /** Time kept for the report itself when deciding the wait (ms). */
 const REPORT_MARGIN_MS = 150;
 
-/** The wait before the next refresh, given how long the last one took. */
+/** Under load, the wait is this many times the last refresh: at most a third of the writer's time. */
+const REFRESH_SPACING = 2;
+
+/**
+ * The wait before the next refresh, given how long the last one took: `REFRESH_SPACING` times
+ * it, never under `minMs`, and never so long that an event committed just as a refresh began
+ * misses the budget (it waits that refresh, the delay, then its own refresh and the report).
+ */
 export function refreshDelay(lastMs: number, minMs: number, visibleWithinMs: number): number {
   const cap = visibleWithinMs - 2 * lastMs - REPORT_MARGIN_MS;
-  return Math.round(Math.max(minMs, Math.min(lastMs, cap)));
+  return Math.round(Math.max(minMs, Math.min(REFRESH_SPACING * lastMs, cap)));
 }
 
 interface Job {
@@ -103,7 +111,7 @@ export class Writer implements LiveWriter {
     this.minDelayMs = policy.refreshDelayMs ?? 100;
     this.visibleWithinMs = policy.visibleWithinMs ?? 1000;
     this.gate = gate ?? new LocalGate();
-    this.stats = { refreshes: 0, lastMs: 0, delayMs: this.minDelayMs, lastError: null };
+    this.stats = { refreshes: 0, lastMs: 0, totalMs: 0, delayMs: this.minDelayMs, lastError: null };
   }
 
   /** Run `fn` after every write queued before it. */
@@ -195,7 +203,7 @@ export class Writer implements LiveWriter {
   }
 
   refreshStats(): RefreshStats {
-    return { ...this.stats };
+    return { ...this.stats, totalMs: Math.round(this.stats.totalMs) };
   }
 
   private scheduleRefresh(): void {
@@ -216,7 +224,9 @@ export class Writer implements LiveWriter {
       this.stats.lastError = (e as Error).message;
     }
     this.stats.refreshes++;
-    this.stats.lastMs = Math.round(performance.now() - t0);
+    const ms = performance.now() - t0;
+    this.stats.lastMs = Math.round(ms);
+    this.stats.totalMs += ms;
     this.stats.delayMs = refreshDelay(this.stats.lastMs, this.minDelayMs, this.visibleWithinMs);
     this.onRefresh?.(this.refreshStats());
   }
