@@ -85,6 +85,32 @@ describe.each(DIALECTS)('international platforms through the webhook server (%s)
     expect(m.rejectReasons.map((x: { reason: string }) => x.reason).join('\n')).toMatch(/signature/);
   });
 
+  it('hostile bodies, correctly signed, get 400 or typed rejects and the server carries on', async () => {
+    await start();
+    const src = await addSource(store, { platform: 'line', name: 'LINE', secret: 'cs' });
+    const sig = (b: Buffer | string) => createHmac('sha256', 'cs').update(b).digest('base64');
+    const deep = `${'['.repeat(200_000)}${']'.repeat(200_000)}`;
+    const wrongTypes = JSON.stringify({
+      destination: 1,
+      events: [{ type: 'message', message: 7, source: [] }, null, 'x'],
+    });
+    const gbk = Buffer.from([0x7b, 0x22, 0xc4, 0xe3, 0xba, 0xc3, 0x22, 0x3a, 0x31, 0x7d]); // {"你好":1} in GBK
+    for (const body of [deep, wrongTypes, gbk, '{"events":', 'null']) {
+      const r = await fetch(`${base}/ingest/${src.id}`, {
+        method: 'POST',
+        body,
+        headers: { 'content-type': 'application/json', 'x-line-signature': sig(body) },
+      });
+      expect([200, 400]).toContain(r.status);
+    }
+    const ok = JSON.stringify({
+      destination: 'U1',
+      events: [{ ...JSON.parse(fixture('line', 'webhook_v3.json')).events[0], webhookEventId: 'after-1' }],
+    });
+    expect(await json(await post(src, ok, { 'x-line-signature': sig(ok) }))).toMatchObject({ accepted: 1 });
+    expect((await monitor(src)).rejected).toBeGreaterThanOrEqual(5);
+  });
+
   it('LINE: X-Line-Signature; a redelivered event is a duplicate', async () => {
     await start();
     const src = await addSource(store, { platform: 'line', name: 'LINE 日本', secret: 'channel-secret' });

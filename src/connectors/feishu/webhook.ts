@@ -249,7 +249,7 @@ function readEvent(doc: Obj, out: WebhookParse): void {
     case 'im.message.message_read_v1':
       out.rejects.push({
         at: type,
-        reason: 'Feishu im.message.message_read_v1: a read receipt, not a message',
+        reason: 'a read receipt, not a message',
         raw: doc,
       });
       return;

@@ -79,8 +79,7 @@ export const qqWebhook: WebhookConnector = {
     if (doc.op !== 0) {
       out.rejects.push({
         at: `op ${doc.op}`,
-        reason:
-          doc.op === 13 ? 'op 13: the URL check, not an event' : `QQ op ${doc.op} is not a dispatch (op 0)`,
+        reason: doc.op === 13 ? 'the URL check, not an event' : `QQ op ${doc.op} is not a dispatch (op 0)`,
         raw: doc,
       });
       return out;
