@@ -72,21 +72,25 @@ export async function writePdf(bundle: ReportBundle, o: PdfOptions): Promise<Exp
       CreationDate: new Date(bundle.generatedAt),
     },
   });
+  // Fonts first: a missing or unreadable font fails before any file exists.
+  registerFonts(doc, font);
   const out = createWriteStream(partial);
   const written = new Promise<void>((resolve, reject) => {
     out.on('finish', resolve);
     out.on('error', reject);
     doc.on('error', reject);
   });
+  // Awaited below on success; on a render error the stream is torn down instead.
+  written.catch(() => {});
   doc.pipe(out);
   try {
-    registerFonts(doc, font);
     render(doc, bundle);
     doc.end();
     await written;
     renameSync(partial, file);
   } catch (e) {
-    out.destroy();
+    doc.unpipe(out);
+    await new Promise<void>((resolve) => out.destroy().once('close', () => resolve()));
     rmSync(partial, { force: true });
     throw e;
   }
