@@ -27,6 +27,7 @@ import { Runner } from '../delivery/runner.ts';
 import { registerExport } from './export.ts';
 import { registerSchedules } from './schedules.ts';
 import { registerPull } from './pull.ts';
+import { PullScheduler } from '../connectors/pull/scheduler.ts';
 
 const program = new Command();
 program
@@ -352,11 +353,18 @@ program
     // Scheduled delivery runs in every server process; each period is still delivered once.
     const runner = new Runner(store, { refresh: false, log: (l) => console.log(l) });
     runner.start();
+    // Pull sources (微信客服 sync_msg) are read every minute, through the server's writer.
+    const pulls = new PullScheduler(store, {
+      accept: (items, origin, sourceId, extra) => server.writer.accept(items, origin, sourceId, extra),
+      log: (l) => console.log(l),
+    });
+    pulls.start();
     let stopping = false;
     const stop = async () => {
       if (stopping) return;
       stopping = true;
       await runner.stop();
+      await pulls.stop();
       await server.close();
       await store.close();
       process.exit(0);

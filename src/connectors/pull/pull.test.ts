@@ -6,7 +6,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { freshStore } from '../../../test/support/stores.ts';
+import { DIALECTS, freshStore, type TestDialect } from '../../../test/support/stores.ts';
 import { refreshFacts } from '../../ingest/pipeline.ts';
 import { addSource, sourceStatus } from '../../ingest/sources.ts';
 import { runReport } from '../../metrics/report.ts';
@@ -16,6 +16,8 @@ import { loadCursor } from './cursor.ts';
 import { type Clock, TokenBucket } from './rate-limit.ts';
 import { backoffMs, PullError, withRetry } from './retry.ts';
 import { pullOnce } from './runner.ts';
+import { PullScheduler } from './scheduler.ts';
+import { buildServer } from '../../server/app.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: the fixture is rewritten into pages.
 const fixture = (): any =>
@@ -168,8 +170,8 @@ describe('微信客服 sync_msg pull, against a local 企业微信', () => {
     await store?.close();
   });
 
-  async function setup(o: { hardFailOnPage?: number } = {}) {
-    store = await freshStore('sqlite');
+  async function setup(o: { hardFailOnPage?: number; dialect?: TestDialect } = {}) {
+    store = await freshStore(o.dialect ?? 'sqlite');
     api = fakeWecom(o);
     const base = await api.start();
     const source = await addSource(store, {
@@ -182,73 +184,79 @@ describe('微信客服 sync_msg pull, against a local 企业微信', () => {
   }
   const fast = { retries: 4, baseMs: 20, maxMs: 200 };
 
-  it('reads every page once through throttling, a 500 and an expired token, within the rate limit', async () => {
-    const { store, api, source } = await setup();
-    // 600 calls a minute, 2 at once: the same arithmetic as 1,800, at a pace a test can watch.
-    const limiter = new TokenBucket(600, 2);
-    const r = await pullOnce(store, source.id, { limiter, retry: fast });
-    expect(r).toMatchObject({ pages: 8, accepted: 20, duplicates: 0, rejected: 2, cursor: 'c9' });
-    const sync = api.calls.filter((c) => c.path.endsWith('sync_msg'));
-    // 8 pages + the 45009, the 500 and the expired token, each retried.
-    expect(sync).toHaveLength(11);
-    expect(api.tokens()).toBe(2);
-    expect(sync.map((c) => c.body?.cursor ?? null).slice(0, 3)).toEqual([
-      null,
-      '4gw7MepFLfgF2VC5npN',
-      '4gw7MepFLfgF2VC5npN',
-    ]);
-    expect(sync.every((c) => c.body?.limit === 1000)).toBe(true);
-    // No 500 ms window holds more than the burst plus what the rate refills in it (2 + 5).
-    const at = api.calls.map((c) => c.at);
-    for (const t of at) expect(at.filter((u) => u >= t && u < t + 500).length).toBeLessThanOrEqual(7);
-    expect(at[at.length - 1]! - at[0]!).toBeGreaterThanOrEqual(((at.length - 2) / 10) * 1000 - 50);
+  it.each(DIALECTS)(
+    'reads every page once through throttling, a 500 and an expired token, within the rate limit (%s)',
+    async (dialect) => {
+      const { store, api, source } = await setup({ dialect });
+      // 600 calls a minute, 2 at once: the same arithmetic as 1,800, at a pace a test can watch.
+      const limiter = new TokenBucket(600, 2);
+      const r = await pullOnce(store, source.id, { limiter, retry: fast });
+      expect(r).toMatchObject({ pages: 8, accepted: 20, duplicates: 0, rejected: 2, cursor: 'c9' });
+      const sync = api.calls.filter((c) => c.path.endsWith('sync_msg'));
+      // 8 pages + the 45009, the 500 and the expired token, each retried.
+      expect(sync).toHaveLength(11);
+      expect(api.tokens()).toBe(2);
+      expect(sync.map((c) => c.body?.cursor ?? null).slice(0, 3)).toEqual([
+        null,
+        '4gw7MepFLfgF2VC5npN',
+        '4gw7MepFLfgF2VC5npN',
+      ]);
+      expect(sync.every((c) => c.body?.limit === 1000)).toBe(true);
+      // No 500 ms window holds more than the burst plus what the rate refills in it (2 + 5).
+      const at = api.calls.map((c) => c.at);
+      for (const t of at) expect(at.filter((u) => u >= t && u < t + 500).length).toBeLessThanOrEqual(7);
+      expect(at[at.length - 1]! - at[0]!).toBeGreaterThanOrEqual(((at.length - 2) / 10) * 1000 - 50);
 
-    expect(await loadCursor(store, source.id, '*')).toMatchObject({
-      cursor: 'c9',
-      pages: 8,
-      lastError: null,
-    });
-    const [status] = await sourceStatus(store);
-    expect(status).toMatchObject({ accepted: 20, rejected: 2 });
-    expect(status!.rejectReasons.map((x) => x.reason).join('\n')).toMatch(/enter_session/);
+      expect(await loadCursor(store, source.id, '*')).toMatchObject({
+        cursor: 'c9',
+        pages: 8,
+        lastError: null,
+      });
+      const [status] = await sourceStatus(store);
+      expect(status).toMatchObject({ accepted: 20, rejected: 2 });
+      expect(status!.rejectReasons.map((x) => x.reason).join('\n')).toMatch(/enter_session/);
 
-    // The conversation of the fixture: assigned, answered after 60 s, closed; then 6 customers.
-    await refreshFacts(store);
-    const report = await runReport(store, {
-      from: '2021-03-01',
-      to: '2021-04-01',
-      metrics: ['conversations', 'frt_avg_s'],
-      useRollups: false,
-    });
-    expect(report.total.metrics.conversations).toBe(7);
-    expect(report.total.metrics.frt_avg_s).toBe(60);
+      // The conversation of the fixture: assigned, answered after 60 s, closed; then 6 customers.
+      await refreshFacts(store);
+      const report = await runReport(store, {
+        from: '2021-03-01',
+        to: '2021-04-01',
+        metrics: ['conversations', 'frt_avg_s'],
+        useRollups: false,
+      });
+      expect(report.total.metrics.conversations).toBe(7);
+      expect(report.total.metrics.frt_avg_s).toBe(60);
 
-    // Another pass finds nothing new and asks from the saved cursor.
-    const again = await pullOnce(store, source.id, { limiter, retry: fast });
-    expect(again).toMatchObject({ pages: 1, accepted: 0 });
-    expect(api.calls[api.calls.length - 1]!.body?.cursor).toBe('c9');
-  });
+      // Another pass finds nothing new and asks from the saved cursor.
+      const again = await pullOnce(store, source.id, { limiter, retry: fast });
+      expect(again).toMatchObject({ pages: 1, accepted: 0 });
+      expect(api.calls[api.calls.length - 1]!.body?.cursor).toBe('c9');
+    },
+  );
 
-  it('a pass that fails keeps the cursor of the last stored page; the next one resumes there, nothing twice', async () => {
-    const { store, api, source } = await setup({ hardFailOnPage: 5 });
-    const limiter = new TokenBucket(6000, 10);
-    await expect(pullOnce(store, source.id, { limiter, retry: fast })).rejects.toThrow(
-      /errcode 95018 kf account not found/,
-    );
-    expect(await loadCursor(store, source.id, '*')).toMatchObject({
-      cursor: 'c5',
-      lastError: expect.stringMatching(/95018/),
-    });
-    const before = (await store.db.selectFrom('event_ids').select('ext_id').execute()).length;
-    expect(before).toBe(12 + 2 + 2);
-    // As after a restart: a new pass, a new token, from the saved cursor.
-    const r = await pullOnce(store, source.id, { limiter, retry: fast });
-    expect(r).toMatchObject({ pages: 4, accepted: 4, duplicates: 0, cursor: 'c9' });
-    const sync = api.calls.filter((c) => c.path.endsWith('sync_msg'));
-    expect(sync.filter((c) => c.body?.cursor === 'c5')).toHaveLength(2);
-    expect((await store.db.selectFrom('event_ids').select('ext_id').execute()).length).toBe(20);
-    expect(await loadCursor(store, source.id, '*')).toMatchObject({ cursor: 'c9', lastError: null });
-  });
+  it.each(DIALECTS)(
+    'a pass that fails keeps the cursor of the last stored page; the next one resumes there, nothing twice (%s)',
+    async (dialect) => {
+      const { store, api, source } = await setup({ hardFailOnPage: 5, dialect });
+      const limiter = new TokenBucket(6000, 10);
+      await expect(pullOnce(store, source.id, { limiter, retry: fast })).rejects.toThrow(
+        /errcode 95018 kf account not found/,
+      );
+      expect(await loadCursor(store, source.id, '*')).toMatchObject({
+        cursor: 'c5',
+        lastError: expect.stringMatching(/95018/),
+      });
+      const before = (await store.db.selectFrom('event_ids').select('ext_id').execute()).length;
+      expect(before).toBe(12 + 2 + 2);
+      // As after a restart: a new pass, a new token, from the saved cursor.
+      const r = await pullOnce(store, source.id, { limiter, retry: fast });
+      expect(r).toMatchObject({ pages: 4, accepted: 4, duplicates: 0, cursor: 'c9' });
+      const sync = api.calls.filter((c) => c.path.endsWith('sync_msg'));
+      expect(sync.filter((c) => c.body?.cursor === 'c5')).toHaveLength(2);
+      expect((await store.db.selectFrom('event_ids').select('ext_id').execute()).length).toBe(20);
+      expect(await loadCursor(store, source.id, '*')).toMatchObject({ cursor: 'c9', lastError: null });
+    },
+  );
 
   it('refuses a source without the pull credentials, and wrong credentials at once', async () => {
     store = await freshStore('sqlite');
@@ -300,6 +308,41 @@ describe('微信客服 sync_msg pull, against a local 企业微信', () => {
       await store?.close();
       store = undefined;
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('cspulse serve pulls on an interval through the server writer; reports see the pulled conversations', async () => {
+    const { store, source } = await setup();
+    const tg = await addSource(store, { platform: 'telegram', name: 'tg', secret: 's' });
+    const server = await buildServer(store, { refreshDelayMs: 20 });
+    const log: string[] = [];
+    const pulls = new PullScheduler(store, {
+      accept: (items, origin, sourceId, extra) => server.writer.accept(items, origin, sourceId, extra),
+      intervalMs: 50,
+      retry: fast,
+      log: (l) => log.push(l),
+    });
+    try {
+      pulls.start();
+      const t0 = Date.now();
+      while (pulls.passes < 2 && Date.now() - t0 < 10_000) await new Promise((r) => setTimeout(r, 20));
+      expect(pulls.passes).toBeGreaterThanOrEqual(2);
+      expect(await loadCursor(store, source.id, '*')).toMatchObject({ cursor: 'c9' });
+      expect(await loadCursor(store, tg.id, '*')).toBeNull();
+      await server.writer.drain();
+      const report = await runReport(store, {
+        from: '2021-03-01',
+        to: '2021-04-01',
+        metrics: ['conversations'],
+        useRollups: false,
+      });
+      expect(report.total.metrics.conversations).toBe(7);
+      const [status] = await sourceStatus(store);
+      expect(status).toMatchObject({ accepted: 20, duplicates: 0 });
+      expect(log.join('\n')).toContain(`pull ${source.id}: 8 pages, 20 accepted`);
+    } finally {
+      await pulls.stop();
+      await server.close();
     }
   });
 });
