@@ -148,6 +148,21 @@ describe('Feishu events and Helpdesk', () => {
     });
   });
 
+  it('a rating given after the close arrives in an update of a ticket that stays closed', () => {
+    const doc = load('helpdesk.ticket.updated_v1.event');
+    doc.event.object.status = 51;
+    doc.event.object.score = 2;
+    doc.event.old_object = { status: 51, score: 0, updated_at: 1616920000000 };
+    const r = feishu.parse(doc);
+    expect(r.events.map((e) => [e.kind, (e as { status?: string }).status])).toEqual([
+      ['ticket', 'updated'],
+      ['rating', undefined],
+    ]);
+    expect(r.events[1]).toMatchObject({ score: 2, scale: '3', ts: 1616920429000 });
+    doc.event.object.score = 0;
+    expect(feishu.parse(doc).events.map((e) => e.kind)).toEqual(['ticket']);
+  });
+
   it('a ticket message is in the ticket conversation; the ticket owner is the assignment', () => {
     const r = feishu.parse(load('helpdesk.ticket_message.created_v1.event'));
     expect(r.rejects).toEqual([]);

@@ -452,51 +452,60 @@ function readTicket(t: Obj, ctx: TicketContext, out: WebhookParse, raw: unknown)
   else if (ctx.kind === 'updated' && !closedNow && oldStatus !== null && CLOSED.has(oldStatus))
     lifecycle = 'reopened';
   else if (ctx.kind === 'updated') lifecycle = 'updated';
-  if (lifecycle === null) return;
-  const ts =
-    lifecycle === 'resolved' || lifecycle === 'closed' ? (positiveMs(t.closed_at) ?? updatedTs) : updatedTs;
-  if (ts === null) {
-    out.rejects.push({ at, reason: 'updated_at: expected unix milliseconds', raw });
-    return;
-  }
-  keep(
-    out,
-    at,
-    { kind: 'ticket', id: `ticket:${ticketId}:${lifecycle}:${ts}`, ts, ticketId, status: lifecycle, ...base },
-    raw,
-  );
-  if (lifecycle === 'resolved' || lifecycle === 'closed') {
-    const closer = isObject(t.closed_by) ? openId(t.closed_by.id) : undefined;
+  const closedTs = positiveMs(t.closed_at) ?? updatedTs;
+  if (lifecycle !== null) {
+    const ts = lifecycle === 'resolved' || lifecycle === 'closed' ? closedTs : updatedTs;
+    if (ts === null) {
+      out.rejects.push({ at, reason: 'updated_at: expected unix milliseconds', raw });
+      return;
+    }
     keep(
       out,
       at,
       {
-        kind: 'close',
-        id: `close:${ticketId}:${ts}`,
+        kind: 'ticket',
+        id: `ticket:${ticketId}:${lifecycle}:${ts}`,
         ts,
-        conversationId: ticketId,
-        ...(solved !== undefined ? { resolved: solved } : {}),
-        ...(closer && closer !== customer?.id ? { account: closer } : {}),
+        ticketId,
+        status: lifecycle,
         ...base,
       },
       raw,
     );
-    if (t.score === 1 || t.score === 2 || t.score === 3)
+    if (lifecycle === 'resolved' || lifecycle === 'closed') {
+      const closer = isObject(t.closed_by) ? openId(t.closed_by.id) : undefined;
       keep(
         out,
         at,
         {
-          kind: 'rating',
-          id: `rating:${ticketId}`,
+          kind: 'close',
+          id: `close:${ticketId}:${ts}`,
           ts,
           conversationId: ticketId,
-          score: t.score,
-          scale: '3',
+          ...(solved !== undefined ? { resolved: solved } : {}),
+          ...(closer && closer !== customer?.id ? { account: closer } : {}),
           ...base,
         },
         raw,
       );
+    }
   }
+  // The user rates after the close, often in a later update of a ticket that stays closed.
+  if (closedNow && closedTs !== null && (t.score === 1 || t.score === 2 || t.score === 3))
+    keep(
+      out,
+      at,
+      {
+        kind: 'rating',
+        id: `rating:${ticketId}`,
+        ts: closedTs,
+        conversationId: ticketId,
+        score: t.score,
+        scale: '3',
+        ...base,
+      },
+      raw,
+    );
 }
 
 function readTicketMessage(event: Obj, headerTs: number | null, out: WebhookParse, raw: unknown): void {
