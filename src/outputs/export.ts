@@ -5,6 +5,8 @@
 import { mkdirSync } from 'node:fs';
 import type { Store } from '../store/db.ts';
 import type { ExportResult, ReportBundle } from './types.ts';
+import { writeCsv } from './csv.ts';
+import { writePdf } from './pdf/report.ts';
 import { viewerSuffix } from './viewer.ts';
 import { writeWorkbook } from './xlsx/workbook.ts';
 
@@ -26,6 +28,9 @@ type Writer = (
 /** The renderers, by format. */
 const WRITERS: Partial<Record<ExportFormat, Writer>> = {
   xlsx: writeWorkbook,
+  // The PDF and the CSV need no more than the bundle: no detail rows from the store.
+  pdf: (_store, bundle, o) => writePdf(bundle, o),
+  csv: (_store, bundle, o) => writeCsv(bundle, o),
 };
 
 /** 客服绩效_2025-11.xlsx; a scoped viewer's files carry the scope so they never overwrite the team's. */
