@@ -18,6 +18,7 @@ import { backoffMs, PullError, withRetry } from './retry.ts';
 import { pullOnce } from './runner.ts';
 import { PullScheduler } from './scheduler.ts';
 import { buildServer } from '../../server/app.ts';
+import { randomAesKey, signedEncryptedPost } from '../../../test/support/wechat.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: the fixture is rewritten into pages.
 const fixture = (): any =>
@@ -153,6 +154,7 @@ function fakeWecom(o: { hardFailOnPage?: number } = {}) {
   });
   return {
     calls,
+    pages,
     tokens: () => tokens,
     start: () =>
       new Promise<string>((r) =>
@@ -340,6 +342,65 @@ describe('微信客服 sync_msg pull, against a local 企业微信', () => {
       const [status] = await sourceStatus(store);
       expect(status).toMatchObject({ accepted: 20, duplicates: 0 });
       expect(log.join('\n')).toContain(`pull ${source.id}: 8 pages, 20 accepted`);
+    } finally {
+      await pulls.stop();
+      await server.close();
+    }
+  });
+
+  it('a 微信客服 callback makes the server pull at once, with the callback token', async () => {
+    store = await freshStore('sqlite');
+    api = fakeWecom();
+    const base = await api.start();
+    const aesKey = randomAesKey();
+    const source = await addSource(store, {
+      platform: 'wecom_kf',
+      name: '微信客服',
+      secret: 'cbTok',
+      options: { corpId: 'wwCORP', kfSecret: 'kf-secret', apiBase: base, aesKey },
+    });
+    const server = await buildServer(store, { refreshDelayMs: 20 });
+    const url = await server.app.listen({ port: 0, host: '127.0.0.1' });
+    const pulls = new PullScheduler(store, {
+      accept: (items, origin, sourceId, extra) => server.writer.accept(items, origin, sourceId, extra),
+      intervalMs: 3_600_000,
+      retry: fast,
+    });
+    const waitFor = async (what: () => Promise<boolean>) => {
+      const t0 = Date.now();
+      while (!(await what()) && Date.now() - t0 < 10_000) await new Promise((r) => setTimeout(r, 20));
+    };
+    try {
+      pulls.start();
+      await waitFor(async () => pulls.passes >= 1);
+      expect((await loadCursor(store, source.id, '*'))?.cursor).toBe('c9');
+      // A new customer message arrives on the platform; its callback reaches the server.
+      const late = {
+        ...fixture().msg_list[0],
+        msgid: 'late-1',
+        external_userid: 'wmLate',
+        send_time: 1616000000,
+      };
+      api.pages.c9 = { errcode: 0, errmsg: 'ok', next_cursor: 'c10', has_more: 0, msg_list: [late] };
+      api.pages.c10 = { errcode: 0, errmsg: 'ok', next_cursor: 'c10', has_more: 0, msg_list: [] };
+      const notice = `<xml><ToUserName><![CDATA[wwCORP]]></ToUserName><CreateTime>${Math.floor(Date.now() / 1000)}</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[kf_msg_or_event]]></Event><Token><![CDATA[ENCfresh]]></Token><OpenKfId><![CDATA[wkA]]></OpenKfId></xml>`;
+      const post = signedEncryptedPost(notice, { token: 'cbTok', aesKey, receiveId: 'wwCORP' });
+      const r = await fetch(`${url}/ingest/${source.id}?${new URLSearchParams(post.query)}`, {
+        method: 'POST',
+        body: post.body,
+      });
+      expect(await r.text()).toBe('success');
+      await waitFor(async () => (await loadCursor(store!, source.id, '*'))?.cursor === 'c10');
+      expect((await loadCursor(store, source.id, '*'))?.cursor).toBe('c10');
+      const last = api.calls.filter((c) => c.path.endsWith('sync_msg')).at(-1)!;
+      expect(last.body).toMatchObject({ cursor: 'c9', token: 'ENCfresh' });
+      expect(pulls.passes).toBe(1);
+      const ids = await store.db
+        .selectFrom('event_ids')
+        .select('ext_id')
+        .where('ext_id', '=', 'late-1:text')
+        .execute();
+      expect(ids).toHaveLength(1);
     } finally {
       await pulls.stop();
       await server.close();

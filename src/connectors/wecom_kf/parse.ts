@@ -32,6 +32,7 @@ import {
   SERVICER_STATUS,
   SESSION_CHANGES,
 } from './fields.ts';
+import { announceKf } from './notices.ts';
 
 type Obj = Record<string, unknown>;
 const CHANNEL = 'wecom_kf';
@@ -64,6 +65,9 @@ export function parseKf(doc: unknown): WebhookParse {
   if (isKfCallback(doc)) {
     // The notification only says "pull": the pull connector reads the messages themselves.
     const event = String(doc.Event);
+    const corpId = str(doc.ToUserName);
+    if (event === 'kf_msg_or_event' && corpId)
+      announceKf({ corpId, openKfId: str(doc.OpenKfId), token: str(doc.Token, 128) });
     if (event !== 'kf_msg_or_event')
       out.rejects.push({
         at: `Event ${event}`,
