@@ -257,4 +257,3 @@ describe.each(DIALECTS)('scheduled delivery (%s)', (dialect) => {
     await expect(weekly({ recipients: [] })).rejects.toThrow(/at least one recipient/);
   });
 });
-
