@@ -16,9 +16,15 @@ const parser = new XMLParser({
 
 /** The document, or an error message with the line where the XML breaks. */
 export function parseXml(text: string): { doc: Record<string, unknown> } | { error: string } {
-  const valid = XMLValidator.validate(text);
-  if (valid !== true) return { error: `invalid XML at line ${valid.err.line}: ${valid.err.msg}` };
-  const doc = parser.parse(text) as unknown;
+  let doc: unknown;
+  try {
+    const valid = XMLValidator.validate(text);
+    if (valid !== true) return { error: `invalid XML at line ${valid.err.line}: ${valid.err.msg}` };
+    doc = parser.parse(text) as unknown;
+  } catch (e) {
+    // fast-xml-parser throws on some hostile input (e.g. "Maximum nested tags exceeded").
+    return { error: `unreadable XML: ${(e as Error).message}` };
+  }
   if (!doc || typeof doc !== 'object') return { error: 'XML without an element' };
   return { doc: doc as Record<string, unknown> };
 }

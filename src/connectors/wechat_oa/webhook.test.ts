@@ -1,16 +1,18 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { mutatedFrom } from '../../../test/support/mutate.ts';
 import { validateEvent } from '../../model/events.ts';
 import { readEvents } from '../index.ts';
 import { splitDocuments } from '../platform/reader.ts';
-import { collect, OWN_FIXTURES } from '../shared/testing.ts';
+import { collect, OWN_FIXTURES, tempDir } from '../shared/testing.ts';
 import { detectPlatform } from '../webhooks.ts';
 import { wechatOaWebhook } from './webhook.ts';
 
 const DIR = join(OWN_FIXTURES, 'wechat_oa');
+const tmp = tempDir();
+afterAll(tmp.cleanup);
 const files = readdirSync(DIR).filter((f) => /\.(xml|json)$/.test(f));
 const doc = (name: string) => {
   const d = splitDocuments(readFileSync(join(DIR, name), 'utf8'))[0]!;
@@ -168,6 +170,59 @@ describe('微信公众号', () => {
         for (const j of r.rejects) expect(typeof j.reason).toBe('string');
       }),
       { numRuns: 10_000 },
+    );
+  });
+
+  it('hostile bodies: deep nesting, wrong encodings, entities, junk — a 400 reason or events, never a throw', async () => {
+    const open = (body: Buffer | string) =>
+      wechatOaWebhook.open!(
+        { headers: {}, body: Buffer.isBuffer(body) ? body : Buffer.from(body), query: {} },
+        { secret: 't', options: {} },
+      );
+    const deep = `<xml>${'<a>'.repeat(20_000)}x${'</a>'.repeat(20_000)}</xml>`;
+    expect(open(deep)).toEqual({ error: expect.stringMatching(/unreadable XML: Maximum nested tags/) });
+    const gbk = Buffer.concat([
+      Buffer.from(
+        '<xml><FromUserName>o1</FromUserName><CreateTime>1700000000</CreateTime><MsgType>text</MsgType><Content>',
+      ),
+      Buffer.from([0xc4, 0xfa, 0xba, 0xc3]),
+      Buffer.from('</Content><MsgId>5</MsgId></xml>'),
+    ]);
+    const opened = open(gbk);
+    expect('doc' in opened && wechatOaWebhook.parse(opened.doc).events[0]).toMatchObject({
+      text: '\ufffd\ufffd\ufffd\ufffd',
+    });
+    const bomb =
+      '<!DOCTYPE x [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]><xml><c>&b;&b;</c></xml>';
+    expect(JSON.stringify(open(bomb)).length).toBeLessThan(200);
+    const file = join(tmp.dir, 'deep.xml');
+    writeFileSync(
+      file,
+      `${readFileSync(join(DIR, 'oa__test_parser__test_parse_text_message.xml'), 'utf8')}\n${deep}`,
+    );
+    const got = await collect(readEvents(file, 'auto'));
+    expect(got.items).toHaveLength(1);
+    expect(got.rejects[0]!.reason).toMatch(/unreadable XML/);
+
+    const texts = files.filter((f) => f.endsWith('.xml')).map((f) => readFileSync(join(DIR, f), 'utf8'));
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...texts),
+        fc.nat(),
+        fc.oneof(
+          fc.string(),
+          fc.constantFrom('<', '</xml>', ']]>', '<![CDATA[', '&#0;', '&lt;', '<a><b>', '\ud800'),
+        ),
+        (xml, at, insert) => {
+          const i = at % (xml.length + 1);
+          const o = open(xml.slice(0, i) + insert + xml.slice(i));
+          if ('doc' in o) {
+            const r = wechatOaWebhook.parse(o.doc);
+            for (const e of r.events) expect(validateEvent(e).ok).toBe(true);
+          } else expect('error' in o).toBe(true);
+        },
+      ),
+      { numRuns: 2_000 },
     );
   });
 });
