@@ -67,7 +67,7 @@ const quantile = (sorted: number[], p: number) =>
   sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)]! : Number.NaN;
 
 async function run(rate: number) {
-  const { target, sourceId, drop } = await freshSource(DIALECT);
+  const { target, sourceId, drop } = await freshSource(DIALECT, BIN);
   const port = 39810;
   const server = await serve(BIN, target, port);
   const base = `http://127.0.0.1:${port}`;

@@ -4,14 +4,13 @@
  * load generator (pre-built requests, a fraction of the cycles of fetch; the generator shares the
  * machine's two cores with the server).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import pg from 'pg';
-import { addSource } from '../src/ingest/sources.ts';
 import { openStore } from '../src/store/db.ts';
 
 export const CURRENT_BIN = join(import.meta.dirname, '../bin/cspulse.js');
@@ -57,9 +56,13 @@ export async function stopPostgres(): Promise<void> {
 
 let dbCounter = 0;
 
-/** An empty store with one generic webhook source; `drop` removes it afterwards. */
+/**
+ * An empty store with one generic webhook source, made by the `cspulse` of `bin` (an older
+ * checkout migrates its own schema); `drop` removes it afterwards.
+ */
 export async function freshSource(
   dialect: Dialect,
+  bin = CURRENT_BIN,
 ): Promise<{ target: string; sourceId: string; drop(): Promise<void> }> {
   let target: string;
   let drop: () => Promise<void>;
@@ -82,10 +85,14 @@ export async function freshSource(
       await c.end();
     };
   }
-  const store = await openStore(target);
-  const src = await addSource(store, { platform: 'generic', name: 'bench', secret: SECRET });
-  await store.close();
-  return { target, sourceId: src.id, drop };
+  const out = execFileSync(
+    process.execPath,
+    [bin, 'sources', 'add', '--platform', 'generic', '--name', 'bench', '--secret', SECRET, '--db', target],
+    { encoding: 'utf8' },
+  );
+  const sourceId = /source: (\S+)/.exec(out)?.[1];
+  if (!sourceId) throw new Error(`sources add printed no source id: ${out}`);
+  return { target, sourceId, drop };
 }
 
 /** `cspulse serve` of the given checkout, resolved once it listens. */

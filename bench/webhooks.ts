@@ -46,7 +46,7 @@ interface Run {
 }
 
 async function run(label: string, bin: string, port: number): Promise<Run> {
-  const { target, sourceId, drop } = await freshSource(DIALECT);
+  const { target, sourceId, drop } = await freshSource(DIALECT, bin);
   const server = await serve(bin, target, port, process.env.BENCH_PROF);
   try {
     const r = await postAll(port, sourceId, bodies, { connections: CONNECTIONS });

@@ -25,6 +25,8 @@ export interface ServerOptions {
    * `cspulse serve` runs). Without it the writer shares the HTTP thread and `store`.
    */
   writerTarget?: string;
+  /** Facts refreshed this recently count as changing: reports read them, not the rollups (ms). */
+  liveWindowMs?: number;
   logger?: boolean;
 }
 
@@ -82,9 +84,14 @@ export async function buildServer(store: Store, o: ServerOptions = {}): Promise<
               .filter(Boolean)
           : undefined;
       try {
+        // While webhooks keep changing the facts, the daily rollups would be rebuilt whole for
+        // each report and discarded by the next refresh: read the facts instead.
+        const last = writer.refreshStats().lastAt;
+        const live = last !== null && Date.now() - last < (o.liveWindowMs ?? 10_000);
         // Never beside a fact refresh: see gate.ts.
         return await writer.read(() =>
           runReport(store, {
+            useRollups: !live,
             from: req.query.from,
             to: req.query.to,
             by: split(req.query.by) as Dimension[] | undefined,

@@ -87,6 +87,7 @@ export class ThreadWriter implements LiveWriter {
     this.stats = {
       refreshes: 0,
       lastMs: 0,
+      lastAt: null,
       totalMs: 0,
       delayMs: policy.refreshDelayMs ?? 100,
       lastError: null,

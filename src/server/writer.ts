@@ -30,6 +30,8 @@ export interface RefreshStats {
   refreshes: number;
   /** Duration of the last refresh (ms). */
   lastMs: number;
+  /** When the last refresh ended (epoch ms), null before the first. */
+  lastAt: number | null;
   /** All refreshes since the start (ms): against the elapsed time, the writer's share spent on them. */
   totalMs: number;
   /** The wait now used between an accept and the refresh that shows it (ms). */
@@ -111,7 +113,14 @@ export class Writer implements LiveWriter {
     this.minDelayMs = policy.refreshDelayMs ?? 100;
     this.visibleWithinMs = policy.visibleWithinMs ?? 1000;
     this.gate = gate ?? new LocalGate();
-    this.stats = { refreshes: 0, lastMs: 0, totalMs: 0, delayMs: this.minDelayMs, lastError: null };
+    this.stats = {
+      refreshes: 0,
+      lastMs: 0,
+      lastAt: null,
+      totalMs: 0,
+      delayMs: this.minDelayMs,
+      lastError: null,
+    };
   }
 
   /** Run `fn` after every write queued before it. */
@@ -226,6 +235,7 @@ export class Writer implements LiveWriter {
     this.stats.refreshes++;
     const ms = performance.now() - t0;
     this.stats.lastMs = Math.round(ms);
+    this.stats.lastAt = Date.now();
     this.stats.totalMs += ms;
     this.stats.delayMs = refreshDelay(this.stats.lastMs, this.minDelayMs, this.visibleWithinMs);
     this.onRefresh?.(this.refreshStats());

@@ -295,6 +295,40 @@ describe.each(DIALECTS)('live writers (%s)', (dialect) => {
     }
   });
 
+  it('reports read the facts while webhooks change them, and the rollups once they rest', async () => {
+    const target = await freshTarget(dialect);
+    const store = await openStore(target);
+    const server = await buildServer(store, { refreshDelayMs: 10, liveWindowMs: 1500 });
+    const base = await server.app.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      const src = await addSource(store, { platform: 'generic', name: 'x', secret: 's' });
+      const body = JSON.stringify([message('l1', 'c1', 'customer', 0), message('l2', 'c1', 'agent', 3)]);
+      const posted = await fetch(`${base}/ingest/${src.id}`, {
+        method: 'POST',
+        body,
+        headers: { 'x-cspulse-signature': `sha256=${createHmac('sha256', 's').update(body).digest('hex')}` },
+      });
+      expect(posted.status).toBe(200);
+      const report = async () =>
+        // biome-ignore lint/suspicious/noExplicitAny: the report body is checked by its fields.
+        ((await (await fetch(`${base}/api/report?by=agent&metrics=conversations,frt_avg_s`)).json()) as any)
+          .rows;
+      const built = async () => (await store.db.selectFrom('rollup_state').selectAll().execute()).length;
+      const t0 = Date.now();
+      while (!server.writer.refreshStats().refreshes && Date.now() - t0 < 1000) await sleep(10);
+      const live = await report();
+      expect(live).toHaveLength(1);
+      expect(live[0].metrics).toEqual({ conversations: 1, frt_avg_s: 180 });
+      expect(await built()).toBe(0);
+      await sleep(1600);
+      expect(await report()).toEqual(live);
+      expect(await built()).toBe(1);
+    } finally {
+      await server.close();
+      await store.close();
+    }
+  });
+
   it('the writer thread: 503 with Retry-After before reading when saturated', async () => {
     const target = await freshTarget(dialect);
     const store = await openStore(target);
