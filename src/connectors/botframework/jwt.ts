@@ -27,16 +27,25 @@ export function parseJwks(text: string): { keys: Jwk[] } | { error: string } {
   }
 }
 
-// Keys are imported once: every request of a burst is checked against the same few keys.
-const imported = new Map<string, KeyObject>();
+// A source's JWKS is parsed and its keys imported once: every request of a burst uses the same few.
+const jwksCache = new Map<string, { keys: Jwk[] } | { error: string }>();
+const imported = new WeakMap<Jwk, KeyObject>();
+
+function cachedJwks(text: string): { keys: Jwk[] } | { error: string } {
+  let set = jwksCache.get(text);
+  if (!set) {
+    set = parseJwks(text);
+    if (jwksCache.size > 20) jwksCache.clear();
+    jwksCache.set(text, set);
+  }
+  return set;
+}
 
 function publicKeyOf(jwk: Jwk): KeyObject {
-  const id = JSON.stringify(jwk);
-  let key = imported.get(id);
+  let key = imported.get(jwk);
   if (!key) {
     key = createPublicKey({ key: jwk, format: 'jwk' });
-    if (imported.size > 100) imported.clear();
-    imported.set(id, key);
+    imported.set(jwk, key);
   }
   return key;
 }
@@ -69,7 +78,7 @@ export function checkBotToken(token: string, x: JwtExpectations): string | null 
   const claims = b64json(p);
   if (!head || !claims) return 'bearer token: header or payload is not base64url JSON';
   if (head.alg !== 'RS256') return `bearer token: alg ${JSON.stringify(head.alg)}; expected RS256`;
-  const set = parseJwks(x.jwks);
+  const set = cachedJwks(x.jwks);
   if ('error' in set) return set.error;
   const jwk =
     typeof head.kid === 'string'
