@@ -129,7 +129,7 @@ describe.each(DIALECTS)('scheduled delivery (%s)', (dialect) => {
         { kind: 'feishu', webhook: `${bots.base}/open-apis/bot/v2/hook/abc-123`, secretEnv: 'FEISHU_SECRET' },
       ],
     });
-    const [run] = await runner(store, MONDAY).tick();
+    const [run] = await runner(store, MONDAY, { linkBase: 'https://files.example.com/exports' }).tick();
     expect(run).toMatchObject({ status: 'ok', period: '2025-W45' });
     const by = (bot: BotHit['bot']) => bots.hits.filter((h) => h.bot === bot);
     const md = by('wecom')[0]!.body as { msgtype: string; markdown: { content: string } };
@@ -151,7 +151,15 @@ describe.each(DIALECTS)('scheduled delivery (%s)', (dialect) => {
     const feishu = by('feishu')[0]!;
     expect(feishu.signatureOk).toBe(true);
     expect(feishu.body.msg_type).toBe('post');
-    expect(JSON.stringify(feishu.body.content)).toContain('客服绩效_2025-W45.xlsx');
+    // Feishu cannot carry the file: a link to it under CSPULSE_FILES_URL, mirroring the export folder.
+    const link = `https://files.example.com/exports/${run!.scheduleId}/2025-W45/${encodeURIComponent('客服绩效_2025-W45.xlsx')}`;
+    expect(JSON.stringify(feishu.body.content)).toContain(
+      JSON.stringify({ tag: 'a', text: '客服绩效_2025-W45.xlsx', href: link }),
+    );
+    expect(run!.files[0]).toBe(join(outDir, run!.scheduleId, '2025-W45', '客服绩效_2025-W45.xlsx'));
+    expect((ding.body as { markdown: { text: string } }).markdown.text).toContain(
+      `[客服绩效_2025-W45.xlsx](${link})`,
+    );
   });
 
   it('catches up the Mondays missed while nothing ran, oldest first, once each', async () => {
