@@ -50,7 +50,7 @@ export interface DetailQuery {
   filters: Filters;
   settings: Settings;
   businessHours: boolean;
-  /** Rows per page (default 5,000). */
+  /** Rows per page (default 1,000: short-lived pages keep the garbage collector cheap). */
   pageSize?: number;
 }
 
@@ -106,19 +106,27 @@ function rowsSql(q: DetailQuery): RawBuilder<unknown> {
  */
 export async function* detailPages(store: Store, q: DetailQuery): AsyncGenerator<DetailRow[]> {
   const db = store.db;
-  const pageSize = q.pageSize ?? 5000;
+  const pageSize = q.pageSize ?? 1000;
   const agents = new Map(
     (await db.selectFrom('agents').select(['id', 'name', 'group_name']).execute()).map((a) => [a.id, a]),
   );
-  const toRow = (r: ConversationRow): DetailRow => detailRow(r, agents, q.settings);
+  const toRow = (r: unknown[]): DetailRow => detailRow(r, agents, q.settings);
   if (store.sqlite && store.location !== ':memory:') {
-    const compiled = sql`select ${rowsSql(q)} from conversations c left join agents ag on ag.id = c.agent_id
-      where ${whereFor(q)} order by c.start_ts, c.id`.compile(db);
+    // Only the keys are sorted (rowids in start order, a co-routine that CROSS JOIN keeps as the
+    // outer loop; `limit -1` stops SQLite flattening it away with its ORDER BY).
+    const compiled = sql`select ${rowsSql(q)} from (
+        select c.rowid as rid from conversations c left join agents ag on ag.id = c.agent_id
+        where ${whereFor(q)} order by c.start_ts, c.id limit -1) o
+      cross join conversations c on c.rowid = o.rid`.compile(db);
     const reader = new SQLite(store.location, { readonly: true, fileMustExist: true });
     try {
       let page: DetailRow[] = [];
-      const it = reader.prepare(compiled.sql).iterate(...(compiled.parameters as unknown[]));
-      for (const r of it as Iterable<ConversationRow>) {
+      // Arrays rather than objects: a third less CPU for the read (measured at 300k rows).
+      const it = reader
+        .prepare(compiled.sql)
+        .raw(true)
+        .iterate(...(compiled.parameters as unknown[]));
+      for (const r of it as Iterable<unknown[]>) {
         page.push(toRow(r));
         if (page.length === pageSize) {
           yield page;
@@ -142,48 +150,91 @@ export async function* detailPages(store: Store, q: DetailQuery): AsyncGenerator
     // A conversation recomputed away between the two reads is simply not listed.
     yield ids.flatMap((id) => {
       const r = byId.get(id);
-      return r ? [toRow(r)] : [];
+      return r ? [toRow(ROW_COLUMNS.map((c) => r[c]))] : [];
     });
   }
 }
 
+/** The columns of rowsSql, in order: rows are read as arrays. */
+const ROW_COLUMNS = [
+  'id',
+  'native_id',
+  'channel',
+  'customer_id',
+  'region',
+  'agent_id',
+  'start_ts',
+  'end_ts',
+  'wait_ms',
+  'frt_ms',
+  'messages_in',
+  'messages_out',
+  'rating',
+  'closed',
+  'platform_resolved',
+  'next_conv_ts',
+  'human_replied',
+  'missed',
+  'segs',
+  'tags',
+] as const satisfies readonly (keyof ConversationRow)[];
+
+const str = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
+const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+
 function detailRow(
-  r: ConversationRow,
+  a: unknown[],
   agents: Map<string, { name: string; group_name: string | null }>,
   settings: Settings,
 ): DetailRow {
-  const a = r.agent_id === null ? undefined : agents.get(r.agent_id);
+  const id = String(a[0]);
+  const agentId = str(a[5]);
+  const agent = agentId === null ? undefined : agents.get(agentId);
+  const segs = str(a[18]);
+  const tags = str(a[19]);
   const names: string[] = [];
   let handleMs: number | null = null;
-  if (r.segs) {
+  if (segs) {
     handleMs = 0;
-    for (const part of r.segs.split(SEP)) {
-      const [agentId, ms] = part.split(PAIR);
-      const name = agents.get(agentId!)?.name ?? agentId!;
+    for (const part of segs.split(SEP)) {
+      const [segAgent, ms] = part.split(PAIR);
+      const name = agents.get(segAgent!)?.name ?? segAgent!;
       if (names[names.length - 1] !== name) names.push(name);
       handleMs += Number(ms);
     }
   }
+  const endTs = Number(a[7]);
+  const rating = numOrNull(a[12]);
   return {
-    id: r.native_id ?? r.id,
-    channel: r.channel,
-    customer: r.customer_id,
-    region: r.region,
-    agentId: r.agent_id,
-    agent: a?.name ?? r.agent_id ?? UNASSIGNED.zh,
-    group: a?.group_name ?? null,
+    id: str(a[1]) ?? id,
+    channel: String(a[2]),
+    customer: str(a[3]),
+    region: str(a[4]),
+    agentId,
+    agent: agent?.name ?? agentId ?? UNASSIGNED.zh,
+    group: agent?.group_name ?? null,
     agents: names,
-    startTs: Number(r.start_ts),
-    endTs: Number(r.end_ts),
-    waitS: seconds(r.wait_ms),
-    frtS: seconds(r.frt_ms),
+    startTs: Number(a[6]),
+    endTs,
+    waitS: seconds(numOrNull(a[8])),
+    frtS: seconds(numOrNull(a[9])),
     handleS: handleMs === null ? null : handleMs / 1000,
-    messagesIn: Number(r.messages_in),
-    messagesOut: Number(r.messages_out),
-    rating: r.rating === null ? null : Number(r.rating),
-    resolved: resolvedFlag(r, settings),
-    missed: Number(r.missed),
-    tags: r.tags ? r.tags.split(SEP) : [],
+    messagesIn: Number(a[10]),
+    messagesOut: Number(a[11]),
+    rating,
+    resolved: resolvedFlag(
+      {
+        human_replied: Number(a[16]),
+        closed: Number(a[13]),
+        rating,
+        platform_resolved: numOrNull(a[14]),
+        next_conv_ts: numOrNull(a[15]),
+        end_ts: endTs,
+      },
+      settings,
+    ),
+    missed: Number(a[17]),
+    tags: tags ? tags.split(SEP) : [],
   };
 }
 

@@ -144,6 +144,8 @@ function maskNumber(digits: string): string | undefined {
  * second pass would read them as part of a new number.
  */
 function maskDigitGroups(run: string, offset: number, text: string): string {
+  // Every number masked here has at least 11 digits (a mobile).
+  if (run.length < 11) return run;
   const parts = run.split(/([ -])/);
   const groups = parts.filter((_, i) => i % 2 === 0);
   const seps = parts.filter((_, i) => i % 2 === 1);
@@ -188,12 +190,15 @@ function maskAddressMatch(_m: string, head: string, tail: string): string {
   return DETAIL_WORD.test(tail) ? `${head}****` : `${head}${tail}`;
 }
 
+/** Nothing to mask without a digit, an @ or an address's district. */
+const MAYBE_PII = /[\d@区县旗市]/;
+
 /**
  * Finds and masks personal data anywhere in a text: e-mails, phone numbers, ID and card numbers,
  * street addresses. Other text is returned unchanged.
  */
 export function maskText(text: string): string {
-  if (!text) return text;
+  if (!text || !MAYBE_PII.test(text)) return text;
   let s = text;
   if (s.includes('@')) s = s.replace(EMAIL, maskEmail);
   if (s.includes('+')) s = s.replace(INTERNATIONAL, maskInternational);

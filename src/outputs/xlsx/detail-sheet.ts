@@ -14,6 +14,8 @@ import type { StreamedEntry } from './zip.ts';
 import { colName, emptyCell, esc, excelDate, numberCell, textCell } from './xml.ts';
 
 export const DETAIL_SHEET = '明细';
+/** Bytes of sheet XML handed to the deflater at a time. */
+const CHUNK = 1 << 20;
 
 interface Ctx {
   tz: string;
@@ -218,14 +220,21 @@ export class DetailSheetWriter {
     await this.entry.write(sheetHead(this.layout) + header);
   }
 
+  /**
+   * Each row goes straight into a byte buffer: a page's rows joined into one string first kept
+   * every cell's string alive until the page was written, and the garbage collector took a third
+   * of the time (measured).
+   */
   async add(rows: DetailRow[]): Promise<void> {
-    let chunk = '';
     const n = this.cols.length;
+    const ctx = this.ctx;
     for (const r of rows) {
-      let cells = '';
-      for (let i = 0; i < n; i++) cells += this.cols[i]!.cell(r, this.ctx);
+      let line = `<row r="${this.rows + 2}">`;
+      for (let i = 0; i < n; i++) line += this.cols[i]!.cell(r, ctx);
+      line += '</row>';
       this.rows++;
-      chunk += `<row r="${this.rows + 1}">${cells}</row>`;
+      if (this.off + line.length * 3 > this.buf.length) await this.flush(line.length * 3);
+      this.off += this.buf.write(line, this.off, 'utf8');
       const label = this.labelOf(r);
       let t = this.totals.labels.get(label);
       if (!t) {
@@ -238,10 +247,20 @@ export class DetailSheetWriter {
         if (v !== null) t.sums.set(c.key, (t.sums.get(c.key) ?? 0) + v);
       }
     }
-    await this.entry.write(chunk);
+  }
+
+  private buf = Buffer.allocUnsafe(CHUNK);
+  private off = 0;
+
+  /** Hands the filled buffer to the zip (which keeps it) and starts a new one. */
+  private async flush(atLeast = 0): Promise<void> {
+    if (this.off > 0) await this.entry.write(this.buf.subarray(0, this.off));
+    this.buf = Buffer.allocUnsafe(Math.max(CHUNK, atLeast));
+    this.off = 0;
   }
 
   async end(): Promise<DetailPart> {
+    await this.flush();
     const autoFilter = `A1:${colName(this.cols.length - 1)}${this.rows + 1}`;
     await this.entry.write(sheetTail({ ...this.layout, autoFilter }));
     await this.entry.end();

@@ -43,7 +43,7 @@ const SHEET_IDS: readonly SheetId[] = [
 export interface WorkbookOptions {
   outDir: string;
   baseName: string;
-  /** Detail rows read per query (default 5,000). */
+  /** Detail rows per page read from the facts (default 1,000). */
   pageSize?: number;
 }
 

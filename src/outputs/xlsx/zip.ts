@@ -111,9 +111,9 @@ export class ZipWriter {
     });
     const ended = once(deflate, 'end');
     return {
-      write: async (text: string) => {
+      write: async (text: string | Buffer) => {
         if (failed) throw failed;
-        const b = Buffer.from(text, 'utf8');
+        const b = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
         entry.crc = crc32(b, entry.crc);
         entry.size += b.length;
         if (entry.size > LIMIT) throw new Error('明细工作表超过 4 GiB / detail sheet over 4 GiB');
@@ -167,7 +167,8 @@ export class ZipWriter {
 }
 
 export interface StreamedEntry {
-  write(text: string): Promise<void>;
+  /** A Buffer passed here is the entry's from then on: the caller must not reuse it. */
+  write(text: string | Buffer): Promise<void>;
   end(): Promise<void>;
 }
 
