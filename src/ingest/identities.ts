@@ -60,9 +60,18 @@ export class Identities {
     }
   }
 
-  /** Agent for an account on a channel: the exact (channel, account) alias, else a roster alias for any platform. */
+  /**
+   * Agent for an account on a channel: the exact (channel, account) alias, else the alias of the
+   * channel's platform family (wecom_kf and wecom_app are 企业微信 userids: a roster's 企业微信账号
+   * covers them), else a roster alias for any platform.
+   */
   lookup(channel: string, account: string): string | undefined {
-    return this.aliases.get(`${channel}\u0000${account}`) ?? this.aliases.get(`${ANY}\u0000${account}`);
+    const family = channel.includes('_') ? channel.slice(0, channel.indexOf('_')) : null;
+    return (
+      this.aliases.get(`${channel}\u0000${account}`) ??
+      (family ? this.aliases.get(`${family}\u0000${account}`) : undefined) ??
+      this.aliases.get(`${ANY}\u0000${account}`)
+    );
   }
 
   /** Like lookup, but an unknown account gets its own agent (written by `flush`). */
@@ -165,9 +174,10 @@ export async function importRoster(
           .where('account', '=', a.account)
           .where('agent_id', '!=', id)
           .where('agent_id', 'like', 'acct-%')
-          .$if(platform !== ANY, (q) => q.where('platform', '=', platform))
           .execute();
-        for (const s of superseded) {
+        // …and one for a platform, those of its family's channels (wecom → wecom_kf, wecom_app).
+        const covered = (p: string) => platform === ANY || p === platform || p.startsWith(`${platform}_`);
+        for (const s of superseded.filter((r) => covered(r.platform))) {
           await tx
             .updateTable('agent_accounts')
             .set({ agent_id: id })
@@ -176,7 +186,7 @@ export async function importRoster(
             .execute();
           await tx.deleteFrom('agents').where('id', '=', s.agent_id).execute();
         }
-        if (superseded.length) moved.push(a.account);
+        if (superseded.some((r) => covered(r.platform))) moved.push(a.account);
         accounts++;
       }
     }

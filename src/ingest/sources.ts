@@ -158,7 +158,9 @@ async function unknownAccounts(store: Store, sourceId: string): Promise<SourceSt
     where sa.source_id = ${sourceId}
       and not exists (
         select 1 from agent_accounts aa join agents a on a.id = aa.agent_id
-        where aa.account = sa.account and (aa.platform = sa.channel or aa.platform = '*')
+        where aa.account = sa.account
+          and (aa.platform = sa.channel or aa.platform = '*'
+            or substr(sa.channel, 1, length(aa.platform) + 1) = aa.platform || '_')
           and a.on_roster = 1)
     order by sa.first_seen, sa.channel, sa.account
     limit 50`.execute(store.db);

@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DIALECTS, freshStore, type TestDialect } from '../../../test/support/stores.ts';
+import { importRoster } from '../../ingest/identities.ts';
 import { refreshFacts } from '../../ingest/pipeline.ts';
 import { addSource, sourceStatus } from '../../ingest/sources.ts';
 import { runReport } from '../../metrics/report.ts';
@@ -406,4 +407,36 @@ describe('微信客服 sync_msg pull, against a local 企业微信', () => {
       await server.close();
     }
   });
+
+  it.each(['before', 'after'])(
+    'a roster’s 企业微信 account covers the 微信客服 servicer (roster imported %s the pull)',
+    async (when) => {
+      const { store, source } = await setup();
+      const roster = () =>
+        importRoster(store, [
+          {
+            name: '张三',
+            employeeNo: 'E1',
+            group: '售后',
+            accounts: [{ platform: 'wecom', account: 'NEW_SERVICER_USERID' }],
+          },
+        ]);
+      if (when === 'before') await roster();
+      await pullOnce(store, source.id, { limiter: new TokenBucket(6000, 10), retry: fast });
+      if (when === 'after') await roster();
+      await refreshFacts(store);
+      const report = await runReport(store, {
+        from: '2021-03-01',
+        to: '2021-04-01',
+        by: ['agent'],
+        metrics: ['frt_avg_s'],
+        useRollups: false,
+      });
+      const answered = report.rows.filter((r) => r.metrics.frt_avg_s !== null);
+      expect(answered.map((r) => [r.key.agent, r.metrics.frt_avg_s])).toEqual([['张三', 60]]);
+      const [status] = await sourceStatus(store);
+      // SERVICER_USERID (presence only) is nobody's yet; the roster's 企业微信 account is claimed.
+      expect(status!.unknownAccounts.map((a) => a.account)).toEqual(['SERVICER_USERID']);
+    },
+  );
 });

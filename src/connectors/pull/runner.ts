@@ -7,7 +7,14 @@
  * are retried with backoff.
  */
 import { type AcceptResult, accept, recordRejects, safeRaw } from '../../ingest/pipeline.ts';
-import { countActivity, findSource, rejectOrigin, sourceCredentials } from '../../ingest/sources.ts';
+import {
+  countActivity,
+  findSource,
+  recordSourceAccounts,
+  rejectOrigin,
+  SeenAccounts,
+  sourceCredentials,
+} from '../../ingest/sources.ts';
 import type { Reject } from '../../model/events.ts';
 import type { Store } from '../../store/db.ts';
 import { type SourceCredentials, webhookConnector } from '../webhooks.ts';
@@ -39,6 +46,8 @@ export interface PullConnector {
   stream(creds: SourceCredentials): string;
   client(creds: SourceCredentials, limiter: TokenBucket): PullClient;
 }
+
+const seenAccounts = new SeenAccounts();
 
 export const PULL_CONNECTORS: Record<string, PullConnector> = {
   wecom_kf: {
@@ -154,6 +163,9 @@ export async function pullOnce(store: Store, sourceId: string, o: PullOptions = 
         sourceId,
         extra,
       );
+      // The monitor lists agent accounts no roster claims, as it does for webhooks.
+      const fresh = seenAccounts.fresh(sourceId, parsed.events, r.outcomes);
+      await recordSourceAccounts(store.db, sourceId, fresh).catch(() => seenAccounts.forget(sourceId, fresh));
       // Only now, with the page's events stored, does the cursor move past it.
       await saveCursor(store, sourceId, stream, page.next);
       cursor = page.next;
