@@ -4,7 +4,7 @@
  * connector is `live: false`: `sources add` refuses it and any request to it is refused.
  */
 import type { WebhookConnector } from '../webhooks.ts';
-import { isMsgauditRecord, parseMsgaudit } from './parse.ts';
+import { isEncryptedChatData, isMsgauditRecord, parseMsgaudit } from './parse.ts';
 
 export const wecomMsgauditConnector: WebhookConnector = {
   platform: 'wecom_msgaudit',
@@ -12,6 +12,6 @@ export const wecomMsgauditConnector: WebhookConnector = {
   live: false,
   verification: 'none: pull only — records are fetched with the Finance SDK and imported as files',
   verify: () => 'wecom_msgaudit is pull only: import the decrypted records as files (cspulse import)',
-  detect: (doc) => isMsgauditRecord(doc),
+  detect: (doc) => isMsgauditRecord(doc) || isEncryptedChatData(doc),
   parse: parseMsgaudit,
 };

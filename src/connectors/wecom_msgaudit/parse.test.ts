@@ -111,6 +111,23 @@ describe('企业微信 会话内容存档', () => {
     robot.from = 'wbRobot';
     robot.tolist = ['wmCustomer1'];
     expect(parse(robot).events[0]).toMatchObject({ role: 'bot', account: 'wbRobot' });
+    // Not decrypted yet: recognised, and the reject says what to do.
+    const sealed = {
+      errcode: 0,
+      errmsg: 'ok',
+      chatdata: [
+        {
+          seq: 196,
+          msgid: 'CAQQ2fbb4QUY0On2rYSAgAMgip/yzgs=',
+          publickey_ver: 3,
+          encrypt_random_key: 'ftJ+uz3n',
+          encrypt_chat_msg:
+            '898WSfGMnIeytTsea7Rc0WsOocs0bIAerF6de0v2cFwqo9uOxrW9wYe5rCjCHHH5bDrNvLxBE/xOoFfcwOTYX0HQxTJaH0ES9OHDZ61p8gcbfGdJKnq2UU4tAEgGb8H+Q9n8syRXIjaI3KuVCqGIi4QGHFmxWenPFfjF/vRuPd0EpzUNwmqfUxLBWLpGhv+dLnqiEOBW41Zdc0OO0St6E+JeIeHlRZAR+E13Isv9eS09xNbF0qQXWIyNUi+ucLr5VuZnPGXBrSfvwX8f0QebTwpy1tT2zvQiMM2MBugKH6NuMzzuvEsXeD+6+3VRqL',
+        },
+      ],
+    };
+    expect(detectPlatform(sealed)?.platform).toBe('wecom_msgaudit');
+    expect(parse(sealed).rejects[0]!.reason).toMatch(/decrypt it with the Finance SDK/);
     // Records in seconds (some SDK wrappers convert) are read as seconds.
     const seconds = doc('voice');
     seconds.msgtime = 1603875609;

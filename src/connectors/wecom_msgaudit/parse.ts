@@ -32,6 +32,13 @@ export const isMsgauditRecord = (doc: unknown): doc is Obj =>
   typeof doc.action === 'string' &&
   ('msgtime' in doc || doc.action === 'switch');
 
+/** Still encrypted: GetChatData's answer or one of its records, before the SDK's DecryptData. */
+export const isEncryptedChatData = (doc: unknown): doc is Obj =>
+  isObject(doc) && (Array.isArray(doc.chatdata) || typeof doc.encrypt_chat_msg === 'string');
+
+const ENCRYPTED =
+  'an encrypted GetChatData record (encrypt_random_key, encrypt_chat_msg): decrypt it with the Finance SDK (RSA private key, then DecryptData) and import the decrypted JSON';
+
 export function parseMsgaudit(doc: unknown): WebhookParse {
   const out: WebhookParse = { events: [], rejects: [] };
   if (Array.isArray(doc)) {
@@ -51,6 +58,7 @@ function parseRecord(doc: unknown): WebhookParse {
     out.rejects.push({ at, reason, raw: doc });
     return out;
   };
+  if (isEncryptedChatData(doc)) return reject('record', ENCRYPTED);
   if (!isObject(doc)) return reject('record', 'not a msgaudit record (an object with msgid expected)');
   const msgid = str(doc.msgid);
   if (!msgid) return reject('msgid', 'msgid missing');
