@@ -115,6 +115,14 @@ export interface SourceStatus {
    * them with `cspulse roster import` or `cspulse agents merge`).
    */
   unknownAccounts: { channel: string; account: string; name: string | null }[];
+  /** Pull sources (微信客服): per stream, where the pull has read to and its last failure. */
+  pull: {
+    stream: string;
+    cursor: string | null;
+    pages: number;
+    updatedAt: string;
+    lastError: string | null;
+  }[];
 }
 
 export async function sourceStatus(
@@ -144,6 +152,20 @@ export async function sourceStatus(
       eventsPerSecond: rate(s.id),
       rejectReasons: reasons.map((r) => ({ reason: r.reason, count: Number(r.count) })),
       unknownAccounts: await unknownAccounts(store, s.id),
+      pull: (
+        await store.db
+          .selectFrom('pull_cursors')
+          .selectAll()
+          .where('source_id', '=', s.id)
+          .orderBy('stream')
+          .execute()
+      ).map((c) => ({
+        stream: c.stream,
+        cursor: c.cursor,
+        pages: Number(c.pages),
+        updatedAt: new Date(Number(c.updated_at)).toISOString(),
+        lastError: c.last_error,
+      })),
     });
   }
   return out;

@@ -249,6 +249,15 @@ describe('微信客服 sync_msg pull, against a local 企业微信', () => {
         cursor: 'c5',
         lastError: expect.stringMatching(/95018/),
       });
+      // The monitor shows where the pull stopped and why.
+      expect((await sourceStatus(store))[0]!.pull).toEqual([
+        expect.objectContaining({
+          stream: '*',
+          cursor: 'c5',
+          pages: 4,
+          lastError: expect.stringMatching(/95018/),
+        }),
+      ]);
       const before = (await store.db.selectFrom('event_ids').select('ext_id').execute()).length;
       expect(before).toBe(12 + 2 + 2);
       // As after a restart: a new pass, a new token, from the saved cursor.
