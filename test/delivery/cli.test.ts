@@ -2,12 +2,16 @@
  * `cspulse schedules` as a user runs it: two runner processes on one SQLite file racing on the
  * Monday fire send one mail; list never prints a bot's key; history shows the runs.
  */
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cspulse, weeksDb } from '../outputs/cli-helpers.ts';
 import { startSmtp } from './servers.ts';
+
+const BIN = join(import.meta.dirname, '../../bin/cspulse.js');
 
 describe('cspulse schedules', { timeout: 300_000 }, () => {
   let dir: string;
@@ -127,5 +131,63 @@ describe('cspulse schedules', { timeout: 300_000 }, () => {
     );
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('invalid cron expression "61 8 * * 1"');
+  });
+  it('cspulse serve runs the scheduler: a Monday missed while it was down is delivered on start', async () => {
+    // Made a week ago (real clock): exactly one Monday 08:00 has passed since, with nothing running.
+    const made = new Date(Date.now() - 7 * 86_400_000).toISOString();
+    const add = await cspulse(
+      env,
+      'schedules',
+      'add',
+      '--db',
+      db,
+      '--name',
+      '补发',
+      '--cron',
+      '0 8 * * 1',
+      '--email',
+      'catchup@example.com',
+      '--format',
+      'csv',
+      '--now',
+      made,
+      '--json',
+    );
+    const { id } = JSON.parse(add.stdout);
+    const before = smtp.mails.length;
+    const port = await new Promise<number>((resolve) => {
+      const probe = createServer().listen(0, '127.0.0.1', () => {
+        const { port } = probe.address() as { port: number };
+        probe.close(() => resolve(port));
+      });
+    });
+    const child = spawn(process.execPath, [BIN, 'serve', '--port', String(port), '--db', db], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (d) => {
+      output += d;
+    });
+    child.stderr.on('data', (d) => {
+      output += d;
+    });
+    try {
+      const deadline = Date.now() + 120_000;
+      while (smtp.mails.length === before && Date.now() < deadline && child.exitCode === null)
+        await new Promise((r) => setTimeout(r, 250));
+      expect(smtp.mails.length, output).toBe(before + 1);
+      expect(smtp.mails.at(-1)!.to).toEqual(['catchup@example.com']);
+    } finally {
+      if (child.exitCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+        await exited;
+        clearTimeout(timer);
+      }
+    }
+    const history = JSON.parse((await cspulse(env, 'schedules', 'history', id, '--db', db, '--json')).stdout);
+    expect(history.map((h: { status: string }) => h.status)).toEqual(['ok']);
   });
 });
