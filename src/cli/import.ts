@@ -1,6 +1,9 @@
 /** `cspulse import`: files → inbox → facts, with a summary of what was accepted and rejected. */
 import type { ImportFormat } from '../connectors/index.ts';
+import type { ColumnOptions } from '../connectors/csv/columns.ts';
 import { readEvents } from '../connectors/index.ts';
+import { dictionaryDir, loadUserDictionaries } from '../ingest/dictionaries.ts';
+import { loadMapping } from '../ingest/mappings.ts';
 import { accept, ImportCache, recordRejects, refreshFacts } from '../ingest/pipeline.ts';
 import type { Reject } from '../model/events.ts';
 import type { Store } from '../store/db.ts';
@@ -24,9 +27,14 @@ export async function importFiles(
   store: Store,
   files: string[],
   format: ImportFormat,
-  o: { quiet?: boolean } = {},
+  o: { quiet?: boolean; mapping?: string; dictionaries?: string } = {},
 ): Promise<ImportSummary> {
   const summary: ImportSummary = { accepted: 0, duplicates: 0, rejected: 0, rejects: [], failedFiles: [] };
+  // A wrong mapping name or dictionary file stops the import before any file is read.
+  const columns: ColumnOptions = {
+    ...(o.mapping ? { mapping: (await loadMapping(store, o.mapping)).columns } : {}),
+    dictionaries: await loadUserDictionaries(store, dictionaryDir(o.dictionaries)),
+  };
   const note = (rs: Reject[]) => {
     summary.rejected += rs.length;
     for (const r of rs)
@@ -37,7 +45,7 @@ export async function importFiles(
   for (const file of files) {
     const bar = o.quiet ? undefined : progressBar(`导入 / importing ${file}`);
     try {
-      for await (const batch of readEvents(file, format, { batchSize: IMPORT_BATCH })) {
+      for await (const batch of readEvents(file, format, { batchSize: IMPORT_BATCH, columns })) {
         const r = await accept(store, batch.items, file, 'import', cache);
         summary.accepted += r.accepted;
         summary.duplicates += r.duplicates;

@@ -27,6 +27,8 @@ import { Runner } from '../delivery/runner.ts';
 import { registerExport } from './export.ts';
 import { registerSchedules } from './schedules.ts';
 import { registerPull } from './pull.ts';
+import { registerDictionaries } from './dictionaries.ts';
+import { registerMappings } from './mappings.ts';
 import { PullScheduler } from '../connectors/pull/scheduler.ts';
 
 const program = new Command();
@@ -71,21 +73,38 @@ program
       .default('auto'),
   )
   .option('--json', 'print one JSON summary object')
+  .option(
+    '--mapping <name>',
+    'CSV/XLSX: a saved column mapping, applied ahead of the dictionary (cspulse mappings)',
+  )
+  .option(
+    '--dictionaries <dir>',
+    'CSV/XLSX: user field dictionaries (*.json) to add (default: CSPULSE_DICTIONARIES)',
+  )
   .addOption(dbOption())
-  .action(async (files: string[], o: { format: 'auto'; json?: boolean; db?: string }) => {
-    await withStore(o.db, async (store) => {
-      const summary = await importFiles(store, files, o.format, { quiet: !!o.json });
-      if (o.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
-      else {
-        console.log(
-          `导入完成 / imported: ${summary.accepted} accepted, ${summary.duplicates} duplicates, ${summary.rejected} rejected`,
-        );
-        for (const r of summary.rejects.slice(0, 20)) console.log(`  ${r.file}:${r.line}: ${r.reason}`);
-        if (summary.rejected > 20) console.log(`  … ${summary.rejected - 20} more (cspulse rejects)`);
-      }
-      if (summary.failedFiles.length) process.exitCode = 1;
-    });
-  });
+  .action(
+    async (
+      files: string[],
+      o: { format: 'auto'; json?: boolean; db?: string; mapping?: string; dictionaries?: string },
+    ) => {
+      await withStore(o.db, async (store) => {
+        const summary = await importFiles(store, files, o.format, {
+          quiet: !!o.json,
+          ...(o.mapping ? { mapping: o.mapping } : {}),
+          ...(o.dictionaries ? { dictionaries: o.dictionaries } : {}),
+        });
+        if (o.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
+        else {
+          console.log(
+            `导入完成 / imported: ${summary.accepted} accepted, ${summary.duplicates} duplicates, ${summary.rejected} rejected`,
+          );
+          for (const r of summary.rejects.slice(0, 20)) console.log(`  ${r.file}:${r.line}: ${r.reason}`);
+          if (summary.rejected > 20) console.log(`  … ${summary.rejected - 20} more (cspulse rejects)`);
+        }
+        if (summary.failedFiles.length) process.exitCode = 1;
+      });
+    },
+  );
 
 program
   .command('report')
@@ -446,6 +465,10 @@ sources
           `${s.id} (${s.platform}, ${s.name}): 接收 accepted ${s.accepted} · 重复 duplicates ${s.duplicates} · 拒收 rejected ${s.rejected} · 签名错误 bad signatures ${s.badSignatures} · 最近 last ${s.lastEventAt ?? '—'}`,
         );
         for (const r of s.rejectReasons) console.log(`    ${r.count}× ${r.reason}`);
+        if (s.unknownAccounts.length)
+          console.log(
+            `    未认领账号 unknown accounts: ${s.unknownAccounts.map((a) => `${a.channel}:${a.account}${a.name ? ` (${a.name})` : ''}`).join(', ')}`,
+          );
       }
     });
   });
@@ -483,6 +506,8 @@ function deepMerge(base: unknown, patch: unknown): unknown {
 registerExport(program);
 registerSchedules(program);
 registerPull(program);
+registerDictionaries(program);
+registerMappings(program);
 
 program.parseAsync(process.argv).catch((e: Error) => {
   console.error(`错误 / error: ${e.message}`);

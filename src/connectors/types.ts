@@ -1,6 +1,7 @@
 import type { Reject } from '../model/events.ts';
 import { isValidTimeZone } from '../model/time.ts';
 import type { ColumnReport } from './csv/columns.ts';
+import type { ColumnOptions } from './csv/columns.ts';
 
 /** A file format, or 'payload': a platform's webhook/API documents saved to a file (platform/reader.ts). */
 export type FileFormat = 'ndjson' | 'csv' | 'xlsx' | 'twcs' | 'payload';
@@ -22,6 +23,8 @@ export interface ReadOptions {
   timezone?: string;
   /** Items per batch (default 5000). */
   batchSize?: number;
+  /** CSV/XLSX: a saved mapping applied ahead of the dictionary, and user dictionaries. */
+  columns?: ColumnOptions;
 }
 
 export const DEFAULT_BATCH_SIZE = 5000;

@@ -3,7 +3,15 @@
  * Exported on its own so it can be unit-tested and so an import can show the user, before anything is
  * stored, which columns were understood and which were left out.
  */
-import { type CanonicalField, FIELD_DICTIONARY, type FieldEntry } from './field-dictionary.ts';
+import {
+  assembleDictionary,
+  type CanonicalField,
+  CANONICAL_FIELDS,
+  FIELD_DICTIONARY,
+  type FieldEntry,
+  VENDOR_DICTIONARIES,
+  type VendorDictionary,
+} from './field-dictionary.ts';
 
 /** Case-, space-, underscore-, dash-, dot-insensitive; full-width forms fold to half-width (NFKC). */
 export function normaliseHeader(h: string): string {
@@ -26,6 +34,62 @@ export interface HeaderMatch {
 }
 
 const INDEX = buildIndex(FIELD_DICTIONARY);
+
+/**
+ * How the columns of one import are read beyond the built-in dictionary: a saved mapping
+ * (source header → canonical field, or `ignore`) applied first, and user dictionaries added after
+ * the built-in ones (a built-in synonym wins a tie).
+ */
+export interface ColumnOptions {
+  mapping?: Readonly<Record<string, string>>;
+  dictionaries?: readonly VendorDictionary[];
+}
+
+/** A mapping's target that drops the column. */
+export const IGNORE = 'ignore';
+
+/** Why a mapping is unusable (unknown fields, named), or null. */
+export function mappingProblem(mapping: Readonly<Record<string, string>>): string | null {
+  const keys = Object.keys(mapping);
+  if (!keys.length) return 'the mapping has no columns';
+  const empty = keys.filter((k) => normaliseHeader(k) === '');
+  if (empty.length) return `empty column name${empty.length > 1 ? 's' : ''} in the mapping`;
+  const unknown = [...new Set(Object.values(mapping).filter((f) => f !== IGNORE && !isCanonicalField(f)))];
+  if (unknown.length)
+    return `unknown canonical field${unknown.length > 1 ? 's' : ''} ${unknown.map((u) => `"${u}"`).join(', ')}; expected one of ${CANONICAL_FIELDS.join(', ')} or ${IGNORE}`;
+  const seen = new Map<string, string>();
+  for (const k of keys) {
+    const n = normaliseHeader(k);
+    if (seen.has(n)) return `columns "${seen.get(n)}" and "${k}" are the same header`;
+    seen.set(n, k);
+  }
+  return null;
+}
+
+export function isCanonicalField(f: string): f is CanonicalField {
+  return (CANONICAL_FIELDS as readonly string[]).includes(f);
+}
+
+const extraIndexes = new WeakMap<readonly VendorDictionary[], Map<string, HeaderMatch>>();
+
+function indexFor(o: ColumnOptions | undefined): Map<string, HeaderMatch> {
+  const extra = o?.dictionaries;
+  if (!extra?.length) return INDEX;
+  let index = extraIndexes.get(extra);
+  if (!index) {
+    index = buildIndex(assembleDictionary([...VENDOR_DICTIONARIES, ...extra]));
+    extraIndexes.set(extra, index);
+  }
+  return index;
+}
+
+function mappedField(header: string, o: ColumnOptions | undefined): string | undefined {
+  if (!o?.mapping) return undefined;
+  const key = normaliseHeader(header);
+  if (key === '') return undefined;
+  for (const [from, to] of Object.entries(o.mapping)) if (normaliseHeader(from) === key) return to;
+  return undefined;
+}
 
 function buildIndex(dict: readonly FieldEntry[]): Map<string, HeaderMatch> {
   const index = new Map<string, HeaderMatch>();
@@ -64,14 +128,20 @@ function buildIndex(dict: readonly FieldEntry[]): Map<string, HeaderMatch> {
 const UNIT_SUFFIX = /[（(【[][^（(【[]*[)）\]】]$/;
 
 /** The canonical field a header means, or null. "发送时间(北京时间)" matches like "发送时间". */
-export function matchHeader(header: string): HeaderMatch | null {
+export function matchHeader(header: string, o?: ColumnOptions): HeaderMatch | null {
+  const mapped = mappedField(header, o);
+  if (mapped !== undefined)
+    return mapped === IGNORE || !isCanonicalField(mapped)
+      ? null
+      : { field: mapped, synonym: header, vendor: 'mapping', rank: -1 };
+  const index = indexFor(o);
   const key = normaliseHeader(header);
   if (key === '') return null;
-  const hit = INDEX.get(key);
+  const hit = index.get(key);
   if (hit) return hit;
   const stripped = header.normalize('NFKC').trim().replace(UNIT_SUFFIX, '');
   if (stripped !== header.normalize('NFKC').trim()) {
-    const again = INDEX.get(normaliseHeader(stripped));
+    const again = index.get(normaliseHeader(stripped));
     if (again) return again;
   }
   return null;
@@ -96,7 +166,7 @@ const SECONDARY: Partial<Record<CanonicalField, CanonicalField>> = Object.fromEn
 );
 
 /** Which columns were recognised (and as what) and which were ignored (and why). */
-export function matchColumns(headers: readonly string[]): ColumnReport {
+export function matchColumns(headers: readonly string[], o?: ColumnOptions): ColumnReport {
   const report: ColumnReport = { recognised: [], ignored: [], fields: {} };
   const candidates: { index: number; header: string; m: HeaderMatch }[] = [];
   headers.forEach((raw, index) => {
@@ -105,8 +175,13 @@ export function matchColumns(headers: readonly string[]): ColumnReport {
       report.ignored.push({ index, header, reason: 'empty header' });
       return;
     }
-    const m = matchHeader(header);
-    if (!m) report.ignored.push({ index, header, reason: 'not in the field dictionary' });
+    const m = matchHeader(header, o);
+    if (!m)
+      report.ignored.push({
+        index,
+        header,
+        reason: mappedField(header, o) === IGNORE ? 'ignored by the mapping' : 'not in the field dictionary',
+      });
     else candidates.push({ index, header, m });
   });
   candidates.sort((a, b) => a.m.rank - b.m.rank || a.index - b.index);
@@ -154,9 +229,9 @@ function bind(
 }
 
 /** How many cells of a row look like known headers: picks the header row below a title row. */
-export function headerScore(cells: readonly string[]): number {
+export function headerScore(cells: readonly string[], o?: ColumnOptions): number {
   let n = 0;
-  for (const c of cells) if (c && matchHeader(c)) n++;
+  for (const c of cells) if (c && (matchHeader(c, o) || mappedField(c, o) !== undefined)) n++;
   return n;
 }
 

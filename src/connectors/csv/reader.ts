@@ -29,7 +29,15 @@ import {
   type ReadBatch,
   type ReadOptions,
 } from '../types.ts';
-import { type ColumnBinding, type ColumnReport, headerScore, matchColumns } from './columns.ts';
+import { aggregateRows } from './aggregates.ts';
+import {
+  type ColumnBinding,
+  type ColumnOptions,
+  type ColumnReport,
+  headerScore,
+  matchColumns,
+  normaliseHeader,
+} from './columns.ts';
 import {
   BOOLEAN_WORDS,
   type CanonicalField,
@@ -97,12 +105,16 @@ function make(rows: TableBlock['rows'], i: number): HeaderFound {
 }
 
 /** Read the header of a CSV/XLSX file and say which columns would be imported as what. */
-export async function inspectColumns(path: string, kind: TableKind): Promise<ColumnReport> {
+export async function inspectColumns(
+  path: string,
+  kind: TableKind,
+  o?: ColumnOptions,
+): Promise<ColumnReport> {
   const blocks = await openTable(path, kind);
   try {
-    const { found } = await findHeader(blocks, headerScore, 2);
+    const { found } = await findHeader(blocks, (cells) => headerScore(cells, o), 2);
     if (!found) throw new Error(`${path}: no header row found`);
-    return matchColumns(found.header);
+    return matchColumns(found.header, o);
   } finally {
     await blocks.return(undefined);
   }
@@ -122,10 +134,26 @@ export async function* readTableEvents(
   };
   const blocks = await openTable(path, kind);
   try {
-    const { found, last } = await findHeader(blocks, headerScore, 2);
+    const { found, last } = await findHeader(blocks, (cells) => headerScore(cells, opts.columns), 2);
     if (!found) throw new Error(`${path}: no data (only empty rows)`);
-    const columns = matchColumns(found.header);
-    if (columns.recognised.length === 0) {
+    const columns = matchColumns(found.header, opts.columns);
+    const mapping = opts.columns?.mapping;
+    if (
+      mapping &&
+      !found.header.some((h) => Object.keys(mapping).some((k) => normaliseHeader(k) === normaliseHeader(h)))
+    )
+      throw new Error(
+        `${path}: none of the mapping's columns (${Object.keys(mapping)
+          .slice(0, 10)
+          .map((h) => quote(h))
+          .join(', ')}) is in the header on line ${found.headerLine} (${found.header
+          .slice(0, 10)
+          .map((h) => quote(h))
+          .join(', ')})`,
+      );
+    // 企业微信客服 statistics and the like: every row a reject that says it is an aggregate.
+    const aggregate = aggregateRows(found.header);
+    if (columns.recognised.length === 0 && !aggregate) {
       throw new Error(
         `${path}: no column header recognised on line ${found.headerLine} (expected headers such as 时间/timestamp, ` +
           `发送方/role, 客服/agent, 内容/text); found ${found.header
@@ -156,7 +184,7 @@ export async function* readTableEvents(
           full();
           continue;
         }
-        const r = mapRow(row.cells, ctx);
+        const r = aggregate ? { reject: aggregate(row.cells.map(cellText)) } : mapRow(row.cells, ctx);
         if (r === null) continue;
         if ('reject' in r) {
           batch.rejects.push({ file: path, line: row.line, reason: r.reject, raw: clip(rowRaw(row.cells)) });
