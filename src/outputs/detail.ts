@@ -119,6 +119,9 @@ export async function* detailPages(store: Store, q: DetailQuery): AsyncGenerator
         where ${whereFor(q)} order by c.start_ts, c.id limit -1) o
       cross join conversations c on c.rowid = o.rid`.compile(db);
     const reader = new SQLite(store.location, { readonly: true, fileMustExist: true });
+    // Each page is read once: a small page cache and the key sort on disk keep memory flat.
+    reader.pragma('cache_size = -4000');
+    reader.pragma('temp_store = FILE');
     try {
       let page: DetailRow[] = [];
       // Arrays rather than objects: a third less CPU for the read (measured at 300k rows).

@@ -20,6 +20,8 @@ const CHUNK = 1 << 20;
 interface Ctx {
   tz: string;
   pii: boolean;
+  /** A shared-string cell for a value that repeats (channel, region, agent names). */
+  shared: (v: string | null) => string;
 }
 
 export interface DetailColumn {
@@ -33,14 +35,16 @@ export interface DetailColumn {
   cell: (r: DetailRow, c: Ctx) => string;
 }
 
+// Plain text needs no style attribute (style 0 is plain); the sheet is most of the file's bytes.
 const text = (v: string | null | undefined): string =>
-  v
-    ? `<c s="${S.text}" t="inlineStr"><is><t>${esc(v.length > 32_000 ? v.slice(0, 32_000) : v)}</t></is></c>`
-    : emptyCell(S.text);
+  v ? `<c t="inlineStr"><is><t>${esc(v.length > 32_000 ? v.slice(0, 32_000) : v)}</t></is></c>` : '<c/>';
 const num = (v: number | null, style: number): string =>
   v === null || !Number.isFinite(v) ? emptyCell(style) : numberCell(v, style);
-const when = (ts: number, c: Ctx): string => numberCell(excelDate(ts + tzOffset(ts, c.tz)), S.datetime);
-const days = (s: number | null): number | null => (s === null ? null : s / 86_400);
+/** Dates to 1e-8 of a day (under a millisecond): shorter numbers than the full double. */
+const when = (ts: number, c: Ctx): string =>
+  numberCell(Math.round(excelDate(ts + tzOffset(ts, c.tz)) * 1e8) / 1e8, S.datetime);
+/** Durations to the millisecond, as days. */
+const days = (s: number | null): number | null => (s === null ? null : Number((s / 86_400).toPrecision(9)));
 
 export const DETAIL_COLUMNS: DetailColumn[] = [
   {
@@ -51,7 +55,14 @@ export const DETAIL_COLUMNS: DetailColumn[] = [
     kind: 'text',
     cell: (r, c) => text(c.pii ? r.id : maskText(r.id)),
   },
-  { key: 'channel', header: '渠道', width: 12, linked: [], kind: 'text', cell: (r) => text(r.channel) },
+  {
+    key: 'channel',
+    header: '渠道',
+    width: 12,
+    linked: [],
+    kind: 'text',
+    cell: (r, c) => c.shared(r.channel),
+  },
   {
     key: 'customer',
     header: '客户',
@@ -60,15 +71,22 @@ export const DETAIL_COLUMNS: DetailColumn[] = [
     kind: 'text',
     cell: (r, c) => text(r.customer === null ? null : c.pii ? r.customer : maskName(r.customer)),
   },
-  { key: 'region', header: '地区', width: 10, linked: [], kind: 'text', cell: (r) => text(r.region) },
-  { key: 'agent', header: '负责客服', width: 12, linked: [], kind: 'text', cell: (r) => text(r.agent) },
+  { key: 'region', header: '地区', width: 10, linked: [], kind: 'text', cell: (r, c) => c.shared(r.region) },
+  {
+    key: 'agent',
+    header: '负责客服',
+    width: 12,
+    linked: [],
+    kind: 'text',
+    cell: (r, c) => c.shared(r.agent),
+  },
   {
     key: 'group',
     header: '客服组',
     width: 12,
     linked: [],
     kind: 'text',
-    cell: (r) => text(r.group ?? NO_GROUP),
+    cell: (r, c) => c.shared(r.group ?? NO_GROUP),
   },
   {
     key: 'agents',
@@ -76,7 +94,7 @@ export const DETAIL_COLUMNS: DetailColumn[] = [
     width: 18,
     linked: [],
     kind: 'text',
-    cell: (r) => text(r.agents.join(' → ')),
+    cell: (r, c) => c.shared(r.agents.join(' → ')),
   },
   {
     key: 'start',
@@ -182,13 +200,22 @@ export interface PivotTotals {
 export interface DetailPart {
   rows: number;
   totals: PivotTotals;
+  /** The part's shared strings (xl/sharedStrings.xml), in index order. */
+  sharedStrings: string[];
+  /** Cells that refer to them. */
+  sharedRefs: number;
 }
+
+/** Past this many distinct values a column's new values are written inline (customers repeat little). */
+const MAX_SHARED = 100_000;
 
 export const detailRange = (cols: number, rows: number): string => `A1:${colName(cols - 1)}${rows + 1}`;
 
 /** Streams one part's detail sheet into a zip entry. */
 export class DetailSheetWriter {
   private rows = 0;
+  private readonly sst = new Map<string, number>();
+  private sharedRefs = 0;
   private readonly totals: PivotTotals = { labels: new Map() };
   private readonly ctx: Ctx;
   private readonly layout: SheetLayout;
@@ -200,7 +227,22 @@ export class DetailSheetWriter {
     private readonly cols: DetailColumn[],
     bundle: ReportBundle,
   ) {
-    this.ctx = { tz: bundle.settings.timezone, pii: bundle.viewer.canSeePii };
+    const sst = this.sst;
+    this.ctx = {
+      tz: bundle.settings.timezone,
+      pii: bundle.viewer.canSeePii,
+      shared: (v) => {
+        if (!v) return '<c/>';
+        let i = sst.get(v);
+        if (i === undefined) {
+          if (sst.size >= MAX_SHARED) return text(v);
+          i = sst.size;
+          sst.set(v, i);
+        }
+        this.sharedRefs++;
+        return `<c t="s"><v>${i}</v></c>`;
+      },
+    };
     this.layout = {
       widths: cols.map((c) => c.width),
       freezeRows: 1,
@@ -249,22 +291,37 @@ export class DetailSheetWriter {
     }
   }
 
+  /**
+   * Two buffers in turn: one is filled while the deflater consumes the other. Fresh buffers each
+   * time left tens of MB of consumed ones waiting for a full garbage collection (measured).
+   */
   private buf = Buffer.allocUnsafe(CHUNK);
+  private spare = Buffer.allocUnsafe(CHUNK);
   private off = 0;
+  private consuming: Promise<void> | null = null;
 
-  /** Hands the filled buffer to the zip (which keeps it) and starts a new one. */
   private async flush(atLeast = 0): Promise<void> {
-    if (this.off > 0) await this.entry.write(this.buf.subarray(0, this.off));
-    this.buf = Buffer.allocUnsafe(Math.max(CHUNK, atLeast));
+    const full = this.buf;
+    const written = this.off > 0 ? this.entry.write(full.subarray(0, this.off)) : null;
+    if (this.consuming) await this.consuming;
+    this.consuming = written;
+    this.buf = this.spare.length >= atLeast ? this.spare : Buffer.allocUnsafe(atLeast);
+    this.spare = full;
     this.off = 0;
   }
 
   async end(): Promise<DetailPart> {
     await this.flush();
+    if (this.consuming) await this.consuming;
     const autoFilter = `A1:${colName(this.cols.length - 1)}${this.rows + 1}`;
     await this.entry.write(sheetTail({ ...this.layout, autoFilter }));
     await this.entry.end();
-    return { rows: this.rows, totals: this.totals };
+    return {
+      rows: this.rows,
+      totals: this.totals,
+      sharedStrings: [...this.sst.keys()],
+      sharedRefs: this.sharedRefs,
+    };
   }
 }
 

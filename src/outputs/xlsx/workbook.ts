@@ -226,6 +226,15 @@ async function finishPart(
     if (b.rels.length) await zip.add(`xl/worksheets/_rels/sheet${n}.xml.rels`, rels(b.rels));
     parts.push(...b.parts);
   }
+  if (detail?.sharedStrings.length) {
+    const items = detail.sharedStrings.map((t) => `<si><t xml:space="preserve">${esc(t)}</t></si>`).join('');
+    parts.push({
+      path: 'xl/sharedStrings.xml',
+      contentType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml',
+      content: `${XML_HEAD}<sst xmlns="${NS_MAIN}" count="${detail.sharedRefs}" uniqueCount="${detail.sharedStrings.length}">${items}</sst>`,
+    });
+    workbookRels.push({ id: 'rIdStrings', type: `${REL}/sharedStrings`, target: 'sharedStrings.xml' });
+  }
   for (const p of parts) await zip.add(p.path, p.content);
 
   const sheetRels = names.map((_, i) => ({

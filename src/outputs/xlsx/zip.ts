@@ -117,7 +117,8 @@ export class ZipWriter {
         entry.crc = crc32(b, entry.crc);
         entry.size += b.length;
         if (entry.size > LIMIT) throw new Error('明细工作表超过 4 GiB / detail sheet over 4 GiB');
-        if (!deflate.write(b)) await once(deflate, 'drain');
+        // Resolves once the deflater has consumed the bytes: the caller may then reuse its buffer.
+        await new Promise<void>((resolve, reject) => deflate.write(b, (e) => (e ? reject(e) : resolve())));
       },
       end: async () => {
         deflate.end();
@@ -167,7 +168,7 @@ export class ZipWriter {
 }
 
 export interface StreamedEntry {
-  /** A Buffer passed here is the entry's from then on: the caller must not reuse it. */
+  /** Resolves when the bytes are consumed; a Buffer passed here may be reused after that. */
   write(text: string | Buffer): Promise<void>;
   end(): Promise<void>;
 }
