@@ -6,7 +6,7 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
@@ -239,3 +239,38 @@ export const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
+
+/** CPU time of each thread of a process so far (s), from /proc: clock ticks of 10 ms. */
+export function threadCpu(pid: number): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      // utime and stime: fields 14 and 15 of stat(5), 12 and 13 after the name.
+      out.set(Number(tid), (Number(fields[11]) + Number(fields[12])) / 100);
+    } catch {
+      // The thread ended meanwhile.
+    }
+  }
+  return out;
+}
+
+export interface CpuSplit {
+  /** The HTTP thread (the process's first). */
+  http: number;
+  /** The busiest other thread: the writer thread, where there is one. */
+  writer: number;
+  /** Every other thread: GC helpers, the module loader. */
+  other: number;
+}
+
+/** Where a server's CPU time went between two `threadCpu` readings. */
+export function cpuSplit(pid: number, before: Map<number, number>, after: Map<number, number>): CpuSplit {
+  const used = [...after].map(([tid, s]) => [tid, s - (before.get(tid) ?? 0)] as const);
+  const http = used.find(([tid]) => tid === pid)?.[1] ?? 0;
+  const rest = used.filter(([tid]) => tid !== pid).map(([, s]) => s);
+  const writer = Math.max(0, ...rest);
+  const other = rest.reduce((a, b) => a + b, 0) - writer;
+  return { http, writer, other };
+}

@@ -17,6 +17,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import {
   CURRENT_BIN,
+  cpuSplit,
   type Dialect,
   freshSource,
   median,
@@ -25,6 +26,7 @@ import {
   signedBodies,
   stopPostgres,
   storedEvents,
+  threadCpu,
 } from './live.ts';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 50_000);
@@ -43,13 +45,20 @@ interface Run {
   p50: number;
   p99: number;
   refused: number;
+  ceiling: number;
 }
 
 async function run(label: string, bin: string, port: number): Promise<Run> {
   const { target, sourceId, drop } = await freshSource(DIALECT, bin);
   const server = await serve(bin, target, port, process.env.BENCH_PROF);
   try {
+    const pid = server.child.pid!;
+    const cpu0 = threadCpu(pid);
+    const gen0 = process.cpuUsage();
     const r = await postAll(port, sourceId, bodies, { connections: CONNECTIONS });
+    const gen = process.cpuUsage(gen0);
+    const cpu = cpuSplit(pid, cpu0, threadCpu(pid));
+    const generator = (gen.user + gen.system) / 1e6;
     // The refreshes during the run (servers before 2026-12-03 do not report them).
     const health = (await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()) as {
       refresh?: { refreshes: number; totalMs: number; delayMs: number; lastMs: number };
@@ -71,7 +80,21 @@ async function run(label: string, bin: string, port: number): Promise<Run> {
             `last ${health.refresh.lastMs} ms, delay ${health.refresh.delayMs} ms`
           : ''),
     );
-    return { label, eventsPerSecond, p50: r.p50, p99: r.p99, refused: r.refused };
+    // CPU time per 1,000 events, which the other work on a shared machine does not inflate much:
+    // from it, the rate each thread could carry on a core of its own.
+    const per = (s: number) => (s * 1000) / acked;
+    const ceiling = Math.round(
+      Math.min(
+        acked / Math.max(cpu.http, cpu.writer),
+        (2 * acked) / (cpu.http + cpu.writer + cpu.other + generator),
+      ),
+    );
+    console.log(
+      `${''.padEnd(9)}   CPU s per 1,000 events: HTTP thread ${per(cpu.http).toFixed(3)}, writer thread ` +
+        `${per(cpu.writer).toFixed(3)}, other threads ${per(cpu.other).toFixed(3)}, generator ` +
+        `${per(generator).toFixed(3)} → CPU-bound ceiling on 2 idle cores ≈ ${ceiling} events/s`,
+    );
+    return { label, eventsPerSecond, p50: r.p50, p99: r.p99, refused: r.refused, ceiling };
   } finally {
     await server.stop();
     await drop();
@@ -97,7 +120,7 @@ if (ROUNDS > 1) {
     console.log(
       `median of ${mine.length} (${label}): ${median(mine.map((r) => r.eventsPerSecond))} events/s ` +
         `[${mine.map((r) => r.eventsPerSecond).join(', ')}]; p50 ${median(mine.map((r) => r.p50))} ms, ` +
-        `p99 ${median(mine.map((r) => r.p99))} ms`,
+        `p99 ${median(mine.map((r) => r.p99))} ms; CPU-bound ceiling ${median(mine.map((r) => r.ceiling))} events/s`,
     );
   }
 }
