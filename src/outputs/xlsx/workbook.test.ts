@@ -21,6 +21,7 @@ import {
   SCORE,
   template,
 } from './testing.ts';
+import { S } from './styles.ts';
 import { writeWorkbook } from './workbook.ts';
 
 const RAW_CONTACTS = ['13812345678', 'alice@example.com', '+44 7911 123456', '13912345678'];
@@ -188,8 +189,25 @@ describe.each(DIALECTS)('report workbook (%s)', (dialect) => {
     expect(c[`G${line}`]!.v).toBe('↓');
     expect(String(c[`F${line}`]!.v)).toMatch(/^=IF/);
     expect(c[`F${line}`]!.cached).toBe('-1 day, 23:59:15'); // −45 s as openpyxl shows a negative duration
-    const styles = opened.parts['xl/worksheets/sheet5.xml']!;
-    expect(styles).toMatch(new RegExp(`<c r="G${line}" s="(\\d+)"`));
+    const sheet = opened.parts['xl/worksheets/sheet5.xml']!;
+    const style = (r: number) => Number(new RegExp(`<c r="G${r}" s="(\\d+)"`).exec(sheet)?.[1]);
+    expect(style(line)).toBe(S.up);
+    // Conversations (neutral) of 张三 rose 1 → 3: ↑ without a judgement; CSAT fell 5 → 4.5: ↓ red.
+    const conv = rows.find((r) => c[`A${r}`]!.v === '张三' && c[`C${r}`]!.v === '会话数')!;
+    expect([c[`G${conv}`]!.v, style(conv)]).toEqual(['↑', S.flat]);
+    const csat = rows.find((r) => c[`A${r}`]!.v === '张三' && c[`C${r}`]!.v === '平均满意度')!;
+    expect([c[`D${csat}`]!.v, c[`E${csat}`]!.v, c[`G${csat}`]!.v, style(csat)]).toEqual([
+      4.5,
+      5,
+      '↓',
+      S.down,
+    ]);
+    const styles = opened.parts['xl/styles.xml']!;
+    const xfs = /<cellXfs[^>]*>(.*)<\/cellXfs>/.exec(styles)![1]!.match(/<xf [^>]*>/g)!;
+    const fonts = /<fonts[^>]*>(.*)<\/fonts>/.exec(styles)![1]!.match(/<font>.*?<\/font>/g)!;
+    const fontOf = (xf: number) => fonts[Number(/fontId="(\d+)"/.exec(xfs[xf]!)![1])]!;
+    expect(fontOf(S.up)).toContain('FF00B050'); // green
+    expect(fontOf(S.down)).toContain('FFC00000'); // red
   });
 
   it('lists the anomalies', () => {
