@@ -10,7 +10,7 @@
  *   BENCH_PDF_KEEP=DIR keeps the last PDF in DIR.
  */
 import { createWriteStream, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import PDFDocument from 'pdfkit';
 import { loadDemo } from '../src/demo/load.ts';
@@ -57,9 +57,13 @@ try {
     await done;
     return performance.now() - t;
   };
+  const cpu: number[] = [];
   const report = async (): Promise<number> => {
     const t = performance.now();
+    const c = process.cpuUsage();
     await writePdf(bundle, { outDir, baseName: 'bench' });
+    const used = process.cpuUsage(c);
+    cpu.push((used.user + used.system) / 1000);
     return performance.now() - t;
   };
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -82,10 +86,14 @@ try {
       '',
       `Data: demo ${AGENTS} agents × ${DAYS} days (${events.toLocaleString('en-US')} events, loaded in ${loadS.toFixed(1)} s); template HR月度考核; bundle built in ${bundleMs.toFixed(0)} ms (not part of the PDF time).`,
       '',
-      '| what | cold ms (first in process) | warm ms (median of ' + RUNS + ') | size |',
-      '| --- | --- | --- | --- |',
-      `| baseline: pdfkit, one line of Chinese, same embedded font | ${coldBaseline.toFixed(0)} | ${median(warmBaseline).toFixed(0)} | |`,
-      `| writePdf: ${bundle.current.rows.length}-row summary, 3 charts, anomalies, 口径 | ${coldReport.toFixed(0)} | ${median(warmReport).toFixed(0)} | ${kb.toFixed(0)} KB, ${pages} pages |`,
+      `| what | cold ms (first in process) | warm ms (median of ${RUNS}) | warm CPU ms (median) | size |`,
+      '| --- | --- | --- | --- | --- |',
+      `| baseline: pdfkit, one line of Chinese, same embedded font | ${coldBaseline.toFixed(0)} | ${median(warmBaseline).toFixed(0)} | | |`,
+      `| writePdf: ${bundle.current.rows.length}-row summary, 3 charts, anomalies, 口径 | ${coldReport.toFixed(0)} (CPU ${cpu[0]!.toFixed(0)}) | ${median(warmReport).toFixed(0)} | ${median(cpu.slice(1)).toFixed(0)} | ${kb.toFixed(0)} KB, ${pages} pages |`,
+      '',
+      `Load average while measuring: ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' / ')} (1/5/15 min) on ${cpus().length} cores.`,
       '',
       `Budget (< 1 s with three charts): ${budget ? 'met' : '**missed**'}.`,
     ].join('\n'),

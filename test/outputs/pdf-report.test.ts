@@ -201,7 +201,9 @@ describe('the PDF report (sqlite)', () => {
     expect(text).toContain('标准 0:45'); // the threshold line's label: the chart's text survived svg-to-pdfkit
     expect(text).toContain('解决率 · 按客服');
     expect(text).toContain('渠道会话占比');
-    expect(text).toMatch(/网页\s*\n?.*50\.0*%|网页[\s\S]{0,40}50%/); // web 2 of 4 conversations
+    // The pie's labels, in reading order: web and wechat have 2 of the 4 conversations each.
+    const pie = poppler('pdftotext', [file, '-']).split('渠道会话占比')[1] ?? '';
+    expect(pie).toMatch(/^\s*Conversations by channel\s+wechat\s+50%\s+网页\s+50%\s+异常提醒/);
     expect(text).toContain('异常提醒');
     expect(text).toContain('附录 · 口径说明');
     expect(text).toContain('首次响应时长(frt_avg_s)');
@@ -240,6 +242,19 @@ describe('the PDF report (sqlite)', () => {
     expect(text).not.toContain('速度分');
     expect(text).not.toContain('绩效得分');
     expect(text).not.toContain('转化率');
+  });
+
+  it('writes with one face when the font has no bold (CSPULSE_PDF_FONT, Droid Sans Fallback)', async () => {
+    const font = {
+      path: '/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc',
+      family: 'NotoSansCJKsc-Regular',
+    };
+    const r = await writePdf(bundle, { outDir: dir, baseName: 'regular-only', font });
+    const fonts = poppler('pdffonts', [r.files[0]!]).trim().split('\n').slice(2);
+    expect(fonts).toEqual([
+      expect.stringMatching(/\+NotoSansCJKsc-Regular\s+CID Type 0C\s+Identity-H\s+yes\s+yes\s+yes/),
+    ]);
+    expect(pageText(r.files[0]!, 1)).toContain('电商客服部周报');
   });
 
   it('refuses a font it cannot load and leaves no file behind', async () => {

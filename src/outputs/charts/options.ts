@@ -102,7 +102,7 @@ export function frtTrendOption(
         lineStyle: { color: '#d9534f', type: 'dotted', width: 1 },
         label: {
           formatter: `标准 ${durationText(threshold)}`,
-          position: 'insideEndTop',
+          position: 'insideStartTop',
           color: '#d9534f',
           textBorderWidth: 0,
         },
@@ -125,7 +125,7 @@ export function frtTrendOption(
       subtextStyle: { fontSize: 10 },
     },
     legend: { top: 4, right: 0, data: lines.map((l) => l.name) },
-    grid: { left: 56, right: 16, top: 56, bottom: 32 },
+    grid: { left: 56, right: 16, top: 68, bottom: 32 },
     tooltip: { trigger: 'axis', valueFormatter: (v) => durationText(v as number | null) },
     xAxis: {
       type: 'category',
@@ -231,7 +231,14 @@ export function rateBarOption(
       textStyle: { fontSize: 14 },
       subtextStyle: { fontSize: 10 },
     },
-    grid: { left: 8, right: 56, top: 56, bottom: 24, containLabel: true },
+    grid: {
+      left: 8,
+      right: 56,
+      top: 68,
+      bottom: 24,
+      outerBoundsMode: 'same',
+      outerBoundsContain: 'axisLabel',
+    },
     tooltip: {
       trigger: 'axis',
       valueFormatter: (v) => (typeof v === 'number' ? `${v.toFixed(1)}%` : '无数据'),

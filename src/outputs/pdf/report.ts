@@ -36,6 +36,11 @@ const A4 = { width: 595.28, height: 841.89 };
 const WIDTH = A4.width - MARGIN.left - MARGIN.right;
 const REGULAR = 'cjk';
 const BOLD = 'cjk-bold';
+/**
+ * Charts are laid out this much larger than their box and scaled down into it: the options keep
+ * screen sizes (12 px axis labels) for the dashboard, which would print larger than the table text.
+ */
+const CHART_SCALE = 1.35;
 /** Bar chart rows a page holds legibly; more and the chart shows the best and worst halves. */
 const BAR_ROWS = 40;
 const EMPTY = '—';
@@ -113,12 +118,23 @@ const PLAIN_FEATURES = Object.fromEntries(
   ]),
 );
 
+/**
+ * The bold face of each document: Noto's own bold where the family ships one, else the regular face
+ * under its own name. Never the same file under a second name: pdfkit then re-opens and re-compares
+ * the ~20 MB font on every switch between the two names (10× the whole report's time).
+ */
+const BOLD_FACE = new WeakMap<Doc, string>();
+const bold = (doc: Doc): string => BOLD_FACE.get(doc) ?? REGULAR;
+
 function registerFonts(doc: Doc, font: CjkFont): void {
   try {
     doc.registerFont(REGULAR, fontFile(font.path), font.family);
-    doc.registerFont(BOLD, fontFile(font.bold?.path ?? font.path), font.bold?.family ?? font.family);
+    if (font.bold) {
+      doc.registerFont(BOLD, fontFile(font.bold.path), font.bold.family);
+      BOLD_FACE.set(doc, BOLD);
+    }
     // Loading happens on first use: do it here so a bad file or face name fails with this message.
-    for (const name of [BOLD, REGULAR]) plainShaping(doc.font(name));
+    for (const name of new Set([bold(doc), REGULAR])) plainShaping(doc.font(name));
   } catch (e) {
     throw new PdfFontError(
       `字体无法加载 / cannot load the font ${font.path}${font.family ? `#${font.family}` : ''}: ${(e as Error).message}`,
@@ -134,7 +150,7 @@ function render(doc: Doc, b: ReportBundle): void {
     x: MARGIN.left,
     width: WIDTH,
     font: REGULAR,
-    boldFont: BOLD,
+    boldFont: bold(doc),
     fontSize: 7.5,
     headerFontSize: 7,
     rowHeight: 14,
@@ -166,7 +182,7 @@ function plainShaping(doc: Doc): void {
 
 function titleBlock(doc: Doc, b: ReportBundle): void {
   const grey = '#555555';
-  doc.font(BOLD).fontSize(18).fillColor('#1f2d4d').text(b.template.title.zh, MARGIN.left, MARGIN.top);
+  doc.font(bold(doc)).fontSize(18).fillColor('#1f2d4d').text(b.template.title.zh, MARGIN.left, MARGIN.top);
   doc
     .font(REGULAR)
     .fontSize(9.5)
@@ -204,7 +220,7 @@ function headlineCards(doc: Doc, b: ReportBundle): void {
       .fillColor('#555555')
       .text(c.label, x + 8, y + 7, { width: w - 16, height: 11, ellipsis: true });
     doc
-      .font(BOLD)
+      .font(bold(doc))
       .fontSize(16)
       .fillColor('#1f2d4d')
       .text(c.value, x + 8, y + 20, { width: w - 16, height: 20, ellipsis: true });
@@ -221,7 +237,7 @@ function headlineCards(doc: Doc, b: ReportBundle): void {
 function section(doc: Doc, zh: string, en: string, need = 60): void {
   if (doc.y + need > A4.height - MARGIN.bottom) doc.addPage();
   const y = doc.y;
-  doc.font(BOLD).fontSize(12).fillColor('#1f2d4d').text(zh, MARGIN.left, y, { lineBreak: false });
+  doc.font(bold(doc)).fontSize(12).fillColor('#1f2d4d').text(zh, MARGIN.left, y, { lineBreak: false });
   const x = MARGIN.left + doc.widthOfString(zh) + 8;
   doc
     .font(REGULAR)
@@ -362,22 +378,23 @@ export function colourScale(good: number): string {
 function charts(doc: Doc, b: ReportBundle): void {
   const barRows = Math.min(b.current.rows.length, BAR_ROWS + 1);
   const list = [
-    { option: frtTrendOption(b), height: 220 },
-    { option: rateBarOption(b, { maxRows: BAR_ROWS }), height: Math.max(200, 100 + barRows * 16) },
-    { option: channelShareOption(b), height: 250 },
+    { option: frtTrendOption(b), height: 200 },
+    { option: rateBarOption(b, { maxRows: BAR_ROWS }), height: Math.max(180, 80 + barRows * 12.5) },
+    { option: channelShareOption(b), height: 210 },
   ];
   section(doc, '图表', 'Charts', 40 + list[0]!.height);
   for (const c of list) {
     if (doc.y + c.height > A4.height - MARGIN.bottom) doc.addPage();
     const y = doc.y;
-    const svg = renderSvg(c.option, { width: WIDTH, height: c.height });
+    const svg = renderSvg(c.option, { width: WIDTH * CHART_SCALE, height: c.height * CHART_SCALE });
     // The @types declare the class where the function takes the document instance.
     SVGtoPDF(doc as unknown as typeof PDFDocument, svg, MARGIN.left, y, {
       width: WIDTH,
       height: c.height,
-      // echarts sizes are the PDF points asked for; without this 1 px would be read as 0.75 pt.
+      // The chart's whole viewBox fitted into the box; sizes in points, not 0.75 pt per px.
+      preserveAspectRatio: 'xMidYMid meet',
       assumePt: true,
-      fontCallback: (_family, bold) => (bold ? BOLD : REGULAR),
+      fontCallback: (_family, isBold) => (isBold ? bold(doc) : REGULAR),
     });
     doc.x = MARGIN.left;
     doc.y = y + c.height + 12;
@@ -404,7 +421,11 @@ function anomalies(doc: Doc, b: ReportBundle): void {
     const v = (x: number | null) => (x === null ? EMPTY : def ? formatValue(def, x) : String(x));
     if (doc.y + 44 > A4.height - MARGIN.bottom) doc.addPage();
     const head = `${a.name} · ${def?.zh ?? a.metric}:${v(a.value)}(基线 ${v(a.baseline)}${a.z !== undefined ? `,z = ${a.z.toFixed(1)}` : ''})`;
-    doc.font(BOLD).fontSize(9).fillColor('#c62828').text(`● ${head}`, MARGIN.left, doc.y, { width: WIDTH });
+    doc
+      .font(bold(doc))
+      .fontSize(9)
+      .fillColor('#c62828')
+      .text(`● ${head}`, MARGIN.left, doc.y, { width: WIDTH });
     doc
       .font(REGULAR)
       .fontSize(8.5)
@@ -458,7 +479,7 @@ function definitions(doc: Doc, b: ReportBundle): void {
   doc.y += 6;
   const item = (name: string, zh: string, en?: string) => {
     if (doc.y + 26 > A4.height - MARGIN.bottom) doc.addPage();
-    doc.font(BOLD).fontSize(8.5).fillColor('#1f2d4d').text(name, MARGIN.left, doc.y, { width: WIDTH });
+    doc.font(bold(doc)).fontSize(8.5).fillColor('#1f2d4d').text(name, MARGIN.left, doc.y, { width: WIDTH });
     doc
       .font(REGULAR)
       .fontSize(8)
