@@ -370,7 +370,7 @@ program
     );
     console.log(`webhooks: POST ${address}/ingest/<sourceId> · monitor: GET ${address}/api/sources`);
     // Scheduled delivery runs in every server process; each period is still delivered once.
-    const runner = new Runner(store, { refresh: false, log: (l) => console.log(l) });
+    const runner = new Runner(store, { refresh: false, gate: server.writer, log: (l) => console.log(l) });
     runner.start();
     // Pull sources (微信客服 sync_msg) are read every minute, through the server's writer.
     const pulls = new PullScheduler(store, {

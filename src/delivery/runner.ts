@@ -50,6 +50,8 @@ export interface RunnerOptions {
   /** Base URL under which <outDir> is served, for links where a bot cannot carry files (CSPULSE_FILES_URL). */
   linkBase?: string;
   log?: (line: string) => void;
+  /** In `serve`: runs the reading of the store (bundle and files) never beside a fact refresh. */
+  gate?: { read<T>(fn: () => Promise<T>): Promise<T> };
 }
 
 export interface RunOutcome {
@@ -75,7 +77,8 @@ const MANUAL = '/manual-';
 
 export class Runner {
   readonly id: string;
-  private readonly o: Required<Omit<RunnerOptions, 'linkBase' | 'id'>> & { linkBase?: string };
+  private readonly o: Required<Omit<RunnerOptions, 'linkBase' | 'id' | 'gate'>> &
+    Pick<RunnerOptions, 'linkBase' | 'gate'>;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<unknown> | undefined;
 
@@ -95,6 +98,7 @@ export class Runner {
       refresh: opts.refresh ?? true,
       intervalMs: opts.intervalMs ?? 30_000,
       linkBase: opts.linkBase ?? env.CSPULSE_FILES_URL,
+      gate: opts.gate,
       log: opts.log ?? (() => {}),
     };
   }
@@ -248,9 +252,19 @@ export class Runner {
       if (this.o.refresh) await refreshFacts(this.store);
       const template = await getTemplate(this.store, s.template);
       const viewer = await parseViewer(this.store, s.viewer ?? undefined);
-      const bundle = await buildBundle(this.store, { template, period: c.period, viewer, now: this.o.now() });
       const outDir = join(this.o.outDir, s.id, c.period.label.replace(/[\\/:*?"<>|]/g, '-'));
-      files = (await exportBundle(this.store, bundle, s.formats, { outDir })).files;
+      const write = async () => {
+        const bundle = await buildBundle(this.store, {
+          template,
+          period: c.period,
+          viewer,
+          now: this.o.now(),
+        });
+        return { bundle, files: (await exportBundle(this.store, bundle, s.formats, { outDir })).files };
+      };
+      const written = this.o.gate ? await this.o.gate.read(write) : await write();
+      const bundle = written.bundle;
+      files = written.files;
       const message = pushMessage(
         bundle,
         files,
