@@ -59,6 +59,13 @@ export const hostileValue: fc.Arbitrary<unknown> = fc.oneof(
   { weight: 1, arbitrary: nested },
   { weight: 1, arbitrary: fc.integer({ min: 100_000, max: 300_000 }).map((n) => '长'.repeat(n)) },
   { weight: 1, arbitrary: fc.constantFrom('', ' ', '0', '-1', '1e400', 'NaN', '99999999999999999999') },
+  // Around the model's limits (200-character accounts, 500-character ids), with platform prefixes.
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(fc.constantFrom('', 'wm', 'wo', 'wb', 'wr'), fc.integer({ min: 180, max: 520 }))
+      .map(([p, n]) => p + 'x'.repeat(n)),
+  },
 );
 
 /** A fixture with up to four fields replaced or deleted, or something else altogether. */

@@ -68,8 +68,9 @@ export function parseWechatXml(doc: unknown, channel: string): WebhookParse {
   if (!isObject(doc)) return reject('xml', 'not a WeChat XML message (an <xml> element expected)');
   const msgType = str(doc.MsgType, 50)?.toLowerCase();
   if (!msgType) return reject('MsgType', 'MsgType missing');
-  const customer = str(doc.FromUserName);
-  if (!customer) return reject('FromUserName', 'FromUserName (the user) missing');
+  // Openids are 28 characters; the bound keeps derived ids within the model's 500.
+  const customer = str(doc.FromUserName, 200);
+  if (!customer) return reject('FromUserName', 'FromUserName (the user) missing or over 200 characters');
   const event = msgType === 'event' ? str(doc.Event, 100)?.toLowerCase() : undefined;
   if (msgType === 'event') {
     // What an event is says more than a bad time: name it first.

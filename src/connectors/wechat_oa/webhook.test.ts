@@ -225,4 +225,20 @@ describe('微信公众号', () => {
       { numRuns: 2_000 },
     );
   });
+
+  it('openids, MsgIds and agent accounts at every length up to past the model’s limits: valid or rejected', () => {
+    const bases = files.filter((f) => f.endsWith('.xml')).map(doc) as Record<string, unknown>[];
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...bases),
+        fc.constantFrom('FromUserName', 'MsgId', 'KfAccount', 'ToKfAccount', 'Event', 'MsgType'),
+        fc.integer({ min: 1, max: 520 }),
+        (base, field, n) => {
+          const d = { ...base, [field]: 'x'.repeat(n) };
+          for (const e of wechatOaWebhook.parse(d).events) expect(validateEvent(e).ok).toBe(true);
+        },
+      ),
+      { numRuns: 2_000 },
+    );
+  });
 });

@@ -90,8 +90,9 @@ function parseItem(item: unknown, at: string, out: WebhookParse): boolean {
     return false;
   };
   if (!isObject(item)) return reject('item is not an object');
-  const msgid = str(item.msgid, 400);
-  if (!msgid) return reject('msgid missing');
+  // Room for the type suffix within the model's 500-character ids.
+  const msgid = str(item.msgid, 380);
+  if (!msgid) return reject('msgid missing or over 380 characters');
   const msgtype = str(item.msgtype, 50);
   if (!msgtype) return reject('msgtype missing');
   const ts = unixSeconds(item.send_time);

@@ -165,4 +165,30 @@ describe('企业微信 微信客服', () => {
       { numRuns: 10_000 },
     );
   });
+
+  it('ids, accounts and customers at every length up to past the model’s limits: valid or rejected', () => {
+    const a = answer();
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: a.msg_list.length - 1 }),
+        fc.constantFrom(
+          'msgid',
+          'external_userid',
+          'servicer_userid',
+          'event.new_servicer_userid',
+          'event.servicer_userid',
+        ),
+        fc.integer({ min: 1, max: 520 }),
+        (i, field, n) => {
+          const it = structuredClone(a.msg_list[i]);
+          it.origin = field === 'servicer_userid' ? 5 : it.origin;
+          const [head, tail] = field.split('.');
+          if (tail && it[head!]) it[head!][tail] = 'x'.repeat(n);
+          else if (!tail) it[head!] = 'x'.repeat(n);
+          for (const e of wecomKfWebhook.parse(it).events) expect(validateEvent(e).ok).toBe(true);
+        },
+      ),
+      { numRuns: 2_000 },
+    );
+  });
 });

@@ -175,4 +175,22 @@ describe('企业微信 会话内容存档', () => {
       { numRuns: 10_000 },
     );
   });
+
+  it('ids, senders, receivers and rooms at every length up to past the model’s limits: valid or rejected', () => {
+    const bases = files.map((f) => JSON.parse(readFileSync(join(DIR, f), 'utf8')));
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...bases),
+        fc.constantFrom('msgid', 'from', 'roomid', 'tolist'),
+        fc.constantFrom('', 'wm', 'wb'),
+        fc.integer({ min: 1, max: 520 }),
+        (base, field, prefix, n) => {
+          const v = prefix + 'x'.repeat(n);
+          const d = { ...base, [field]: field === 'tolist' ? [v] : v };
+          for (const e of parse(d).events) expect(validateEvent(e).ok).toBe(true);
+        },
+      ),
+      { numRuns: 2_000 },
+    );
+  });
 });

@@ -79,7 +79,7 @@ function parseRecord(doc: unknown): WebhookParse {
   const from = str(doc.from, 200);
   if (!from) return reject('from', 'from (the sender) missing');
   const tolist = Array.isArray(doc.tolist)
-    ? doc.tolist.filter((t): t is string => typeof t === 'string')
+    ? doc.tolist.filter((t): t is string => typeof t === 'string' && t.length > 0 && t.length <= 200)
     : [];
   const ts = msgtimeMs(doc.msgtime);
   if (ts === undefined)
