@@ -1,4 +1,5 @@
 /** 异常提醒 on hand-computed numbers (the arithmetic beside each expectation). */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type AnomalyRow, detectAnomalies, median, robustZ } from '../../src/metrics/anomalies.ts';
 
@@ -125,5 +126,65 @@ describe('detectAnomalies', () => {
     });
     // h: 122, 121, 123 over three periods → flagged; f: 90 two periods ago → not.
     expect(three.map((a) => a.key)).toEqual(['h']);
+  });
+});
+
+describe('anomaly invariants (property)', () => {
+  const team = fc
+    .array(
+      fc.record({
+        current: fc.integer({ min: 1, max: 600 }),
+        past: fc.array(fc.option(fc.integer({ min: 1, max: 600 }), { nil: null }), {
+          minLength: 6,
+          maxLength: 6,
+        }),
+      }),
+      { minLength: 3, maxLength: 8 },
+    )
+    .map((agents) => ({
+      current: agents.map((a, i) => row(`k${i}`, { frt_avg_s: a.current })),
+      history: [0, 1, 2, 3, 4, 5].map((p) => agents.map((a, i) => row(`k${i}`, { frt_avg_s: a.past[p]! }))),
+    }));
+  const detect = (t: { current: AnomalyRow[]; history: AnomalyRow[][] }) =>
+    detectAnomalies({
+      settings: {},
+      defaultMetrics: ['frt_avg_s'],
+      current: t.current,
+      history: t.history,
+      labels: LABELS,
+      context: ctx,
+    });
+  const scaled = (rows: AnomalyRow[], c: number) =>
+    rows.map((r) => ({
+      ...r,
+      metrics: { frt_avg_s: r.metrics.frt_avg_s === null ? null : r.metrics.frt_avg_s! * c },
+    }));
+
+  it('flags the same rows whatever the unit (seconds or minutes: a change of scale)', () => {
+    fc.assert(
+      fc.property(team, fc.constantFrom(0.25, 0.5, 2, 4, 1024), (t, c) => {
+        const a = detect(t).map((x) => x.key);
+        const b = detect({ current: scaled(t.current, c), history: t.history.map((h) => scaled(h, c)) }).map(
+          (x) => x.key,
+        );
+        expect(b).toEqual(a);
+      }),
+    );
+  });
+
+  it('never flags a value no worse than both its own and the team median', () => {
+    fc.assert(
+      fc.property(team, (t) => {
+        for (const a of detect(t)) {
+          const own = t.history
+            .map((h) => h.find((r) => r.key === a.key)!.metrics.frt_avg_s)
+            .filter((v) => v !== null) as number[];
+          const others = t.current.filter((r) => r.key !== a.key).map((r) => r.metrics.frt_avg_s!);
+          const worseThanOwn = own.length >= 3 && a.value! > median(own)!;
+          const worseThanTeam = a.value! > median(others)!;
+          expect(worseThanOwn || worseThanTeam).toBe(true);
+        }
+      }),
+    );
   });
 });
