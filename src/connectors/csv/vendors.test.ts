@@ -102,6 +102,19 @@ describe('Chinese SaaS exports', () => {
     );
     expect(got.rejects[0]!.raw).toContain('0.92');
   });
+
+  it('the corp-wide statistics with Chinese headers are aggregates too; one such column is not', async () => {
+    const corp = join(tmp.dir, 'corp.csv');
+    writeFileSync(corp, '日期,咨询会话数,咨询客户数,咨询消息总数,转人工率\n2025-11-03,120,98,1033,0.3\n');
+    const got = await collect(readEvents(corp, 'auto'));
+    expect(got.items).toEqual([]);
+    expect(got.rejects[0]!.reason).toMatch(
+      /^企业微信客服 statistics \(the whole corp, 2025-11-03: session_cnt 120, customer_cnt 98, customer_msg_cnt 1033, ai_transfer_rate 0\.3\)/,
+    );
+    const messages = join(tmp.dir, 'messages.csv');
+    writeFileSync(messages, '时间,发送方,客服,内容,咨询会话数\n2025-11-03 10:00:00,客服,wang,您好,3\n');
+    expect((await collect(readEvents(messages, 'auto'))).items).toHaveLength(1);
+  });
 });
 
 describe('saved mappings and user dictionaries', () => {
