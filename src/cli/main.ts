@@ -469,6 +469,10 @@ sources
           console.log(
             `    未认领账号 unknown accounts: ${s.unknownAccounts.map((a) => `${a.channel}:${a.account}${a.name ? ` (${a.name})` : ''}`).join(', ')}`,
           );
+        for (const p of s.pull)
+          console.log(
+            `    拉取 pull [${p.stream}]: ${p.pages} 页 pages · cursor ${p.cursor ?? '—'} · ${p.updatedAt}${p.lastError ? ` · 失败 failed: ${p.lastError}` : ''}`,
+          );
       }
     });
   });

@@ -308,6 +308,11 @@ describe('微信客服 sync_msg pull, against a local 企业微信', () => {
       );
       expect(stdout).toContain(`${source.id} [*]: 8 页 pages · 接收 accepted 20`);
       expect(stdout).toContain('cursor c9');
+      const status = await promisify(execFile)(process.execPath, [bin, 'sources', 'status', '--db', db], {
+        env: { ...process.env, CI: 'true' },
+      });
+      expect(status.stdout).toMatch(/拉取 pull \[\*\]: 8 页 pages · cursor c9 · \d{4}-/);
+      expect(status.stdout).toContain('接收 accepted 20');
       store = await openStore(db);
       const report = await runReport(store, {
         from: '2021-03-01',
