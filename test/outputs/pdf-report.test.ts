@@ -11,7 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { importRoster } from '../../src/ingest/identities.ts';
 import { accept, refreshFacts } from '../../src/ingest/pipeline.ts';
 import type { CanonicalEventInput } from '../../src/model/events.ts';
@@ -255,6 +255,22 @@ describe('the PDF report (sqlite)', () => {
       expect.stringMatching(/\+NotoSansCJKsc-Regular\s+CID Type 0C\s+Identity-H\s+yes\s+yes\s+yes/),
     ]);
     expect(pageText(r.files[0]!, 1)).toContain('电商客服部周报');
+  });
+
+  it('warns, naming them, about characters the font cannot draw', async () => {
+    const odd = structuredClone(bundle);
+    odd.current.rows[0]!.key.agent = '李四😀';
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    try {
+      await writePdf(odd, { outDir: dir, baseName: 'emoji' });
+      expect(warn).toHaveBeenCalledTimes(1);
+      expect(String(warn.mock.calls[0]![0])).toMatch(/empty boxes: 😀 /);
+      warn.mockClear();
+      await writePdf(bundle, { outDir: dir, baseName: 'plain' });
+      expect(warn).not.toHaveBeenCalled();
+    } finally {
+      warn.mockRestore();
+    }
   });
 
   it('refuses a font it cannot load and leaves no file behind', async () => {

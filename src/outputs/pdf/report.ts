@@ -93,6 +93,12 @@ export async function writePdf(bundle: ReportBundle, o: PdfOptions): Promise<Exp
     doc.end();
     await written;
     renameSync(partial, file);
+    const missing = [...(MISSING.get(doc) ?? [])];
+    if (missing.length)
+      console.warn(
+        `⚠ ${file}: 字体 ${font.path} 没有这些字符,它们在 PDF 中显示为方框 / the font has no glyph for these` +
+          ` characters, which print as empty boxes: ${missing.join(' ')} — CSPULSE_PDF_FONT can name a font that has them`,
+      );
   } catch (e) {
     doc.unpipe(out);
     await new Promise<void>((resolve) => out.destroy().once('close', () => resolve()));
@@ -164,18 +170,35 @@ function render(doc: Doc, b: ReportBundle): void {
   footers(doc, b);
 }
 
+type FontkitFont = {
+  layout: (...a: unknown[]) => unknown;
+  hasGlyphForCodePoint?: (cp: number) => boolean;
+  plain?: boolean;
+};
+
+/** Characters the embedded font has no glyph for, per document: they would print as empty boxes. */
+const MISSING = new WeakMap<Doc, Set<string>>();
+
 /**
- * Shape the current font's text without optional features: pdfkit passes none of its own to the
- * font, so the fontkit font's layout is given PLAIN_FEATURES. Where pdfkit's internals differ from
- * the pinned version the font is left as it is (slower, same glyphs).
+ * Every string pdfkit and svg-to-pdfkit draw is shaped by the fontkit font's layout: there the text is
+ * shaped without optional features (PLAIN_FEATURES) and checked for characters the font lacks (an
+ * emoji in an agent's name), so they are reported instead of printed as boxes without a word. Where
+ * pdfkit's internals differ from the pinned version the font is left as it is (slower, unchecked).
  */
 function plainShaping(doc: Doc): void {
-  const fk = (doc as unknown as { _font?: { font?: { layout?: (...a: unknown[]) => unknown } } })._font?.font;
-  if (!fk?.layout || (fk as { plain?: boolean }).plain) return;
+  const fk = (doc as unknown as { _font?: { font?: FontkitFont } })._font?.font;
+  if (!fk?.layout || fk.plain) return;
   const layout = fk.layout.bind(fk);
-  fk.layout = (text: unknown, features: unknown, ...rest: unknown[]) =>
-    layout(text, features ?? PLAIN_FEATURES, ...rest);
-  (fk as { plain?: boolean }).plain = true;
+  const missing = getOrInsert(MISSING, doc, () => new Set<string>());
+  fk.layout = (text: unknown, features: unknown, ...rest: unknown[]) => {
+    if (typeof text === 'string' && fk.hasGlyphForCodePoint)
+      for (const ch of text) {
+        const cp = ch.codePointAt(0)!;
+        if (cp > 0x20 && !fk.hasGlyphForCodePoint(cp)) missing.add(ch);
+      }
+    return layout(text, features ?? PLAIN_FEATURES, ...rest);
+  };
+  fk.plain = true;
 }
 
 // ---- Title and headline figures ----------------------------------------------------------------
