@@ -114,10 +114,16 @@ export function summarySheet(bundle: ReportBundle, sheetIndex: number, dxfs: Dxf
     const range = `${colName(col)}2:${colName(col)}${lastData}`;
     const top = cellRef(col, 2);
     if (cf.kind === 'threshold') {
+      let dxf: number;
+      try {
+        dxf = dxfs.fill(cf.fill);
+      } catch (e) {
+        throw new Error(`模板 “${bundle.template.name}” 的条件格式(${cf.metric}):${(e as Error).message}`);
+      }
       const unit = values[col - firstValue]!.unit;
       const v = toCellValue(unit, cf.value);
       conditional.push(
-        `<conditionalFormatting sqref="${range}"><cfRule type="expression" dxfId="${dxfs.fill(cf.fill)}" priority="${priority++}">` +
+        `<conditionalFormatting sqref="${range}"><cfRule type="expression" dxfId="${dxf}" priority="${priority++}">` +
           `<formula>AND(${top}&lt;&gt;"",${top}${cf.op.replace('<', '&lt;').replace('>', '&gt;')}${v})</formula></cfRule></conditionalFormatting>`,
       );
     } else {

@@ -2,7 +2,7 @@
  * The report workbook written from a hand-made month (testing.ts) imported through the real
  * ingest, on SQLite and PostgreSQL, then opened by openpyxl and by LibreOffice headless.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -319,4 +319,90 @@ describe.each(DIALECTS)('report workbook (%s)', (dialect) => {
       expect(h.有效工作率).toBeDefined();
     },
   );
+});
+
+describe('report workbook by channel and by group, empty periods, bad templates (sqlite)', () => {
+  let store: Store;
+  let dir: string;
+  beforeAll(async () => {
+    store = await freshStore('sqlite');
+    await loadMonth(store);
+    dir = mkdtempSync(join(tmpdir(), 'cspulse-xlsx-'));
+  });
+  afterAll(async () => {
+    await store?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  for (const by of ['channel', 'group'] as const) {
+    it(`groups the summary and the pivot by ${by}, the pivot's written totals equal to the summary`, async () => {
+      const b = await bundleFor(store, template({ by, score: undefined }), MASKED_VIEWER, []);
+      const r = await writeWorkbook(store, b, { outDir: dir, baseName: `by-${by}` });
+      const o = openWithOpenpyxl(r.files[0]!);
+      const pivot = o.sheets['透视表']!.pivots[0]!;
+      expect(pivot.cacheFields[pivot.rowFields[0]!]).toBe(by === 'channel' ? '渠道' : '客服组');
+      const cells = o.sheets['透视表']!.cells;
+      const labels = Object.entries(cells).filter(([ref]) => /^A\d+$/.test(ref) && Number(ref.slice(1)) > 3);
+      const counts = Object.fromEntries(
+        labels.map(([ref, c]) => [String(c.v), cells[`B${ref.slice(1)}`]!.v]),
+      );
+      const expected: Record<string, number | null> = { 总计: b.current.total.metrics.conversations ?? null };
+      for (const row of b.current.rows) {
+        const label = by === 'channel' ? String(row.key.channel) : String(row.key.group ?? '未分组');
+        if (row.metrics.conversations) expected[label] = row.metrics.conversations;
+      }
+      expect(counts).toEqual(expected);
+      // Hand-counted: web W1 W2 C5, whatsapp WA1, wechat C4; 售后组 (张三) 3, 售前组 (李四) 2.
+      expect(counts).toEqual(
+        by === 'channel' ? { web: 3, whatsapp: 1, wechat: 1, 总计: 5 } : { 售后组: 3, 售前组: 2, 总计: 5 },
+      );
+    });
+  }
+
+  it('writes a period without conversations: header-only detail, no pivot, a note', async () => {
+    const b = await bundleFor(store, template({ filters: { channel: ['line'] } }), MASKED_VIEWER, []);
+    const r = await writeWorkbook(store, b, { outDir: dir, baseName: 'empty' });
+    expect(r.detailRows).toBe(0);
+    const o = openWithOpenpyxl(r.files[0]!);
+    expect(o.sheets['透视表']!.pivots).toEqual([]);
+    expect(String(o.sheets['透视表']!.cells.A1!.v)).toContain('本期没有会话');
+    expect(Object.keys(o.sheets['明细']!.cells).every((ref) => ref.endsWith('1'))).toBe(true);
+    expect(o.sheets['汇总']!.cells.A2!.v).toBe('合计');
+  });
+
+  it('names the template and metric of a colour it cannot read, and leaves no file behind', async () => {
+    const b = await bundleFor(
+      store,
+      template({
+        conditionalFormats: [
+          { metric: 'resolution_rate', kind: 'threshold', op: '<', value: 0.8, fill: 'reddish' },
+        ],
+      }),
+    );
+    await expect(writeWorkbook(store, b, { outDir: dir, baseName: 'badcolour' })).rejects.toThrow(
+      /测试客服部_月报_v1.*resolution_rate.*reddish/,
+    );
+    expect(existsSync(join(dir, 'badcolour.xlsx'))).toBe(false);
+    expect(readdirSync(dir).filter((f) => f.includes('badcolour'))).toEqual([]);
+  });
+});
+
+describe('a failure while a workbook is being written (sqlite)', () => {
+  it('is reported with its cause and removes the partial files', async () => {
+    const store = await freshStore('sqlite');
+    const dir = mkdtempSync(join(tmpdir(), 'cspulse-xlsx-'));
+    try {
+      await loadMonth(store);
+      const b = await bundleFor(store, template({ rowLimit: 2 }));
+      // Found only when the summary is built, after the detail has streamed into the first part.
+      b.template = { ...b.template, metrics: [...b.template.metrics, 'no_such_metric'] };
+      await expect(writeWorkbook(store, b, { outDir: dir, baseName: 'broken' })).rejects.toThrow(
+        /no_such_metric/,
+      );
+      expect(readdirSync(dir)).toEqual([]);
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -26,7 +26,7 @@ import {
 } from './detail-sheet.ts';
 import { pivotParts, rels } from './pivot.ts';
 import type { BuiltSheet, Part } from './sheet.ts';
-import { Dxfs, stylesXml } from './styles.ts';
+import { argb, Dxfs, stylesXml } from './styles.ts';
 import { summarySheet } from './summary.ts';
 import { colName, esc, NS_MAIN, NS_R, quoteSheet, REL, XML_HEAD } from './xml.ts';
 import { FAST_LEVEL, ZipWriter } from './zip.ts';
@@ -86,6 +86,15 @@ export async function writeWorkbook(
     );
   if (/[\\/]/.test(o.baseName) || !o.baseName.trim())
     throw new Error(`文件名 “${o.baseName}” 无效 / invalid file name "${o.baseName}"`);
+  // Template mistakes are reported before any file is started.
+  for (const cf of bundle.template.conditionalFormats) {
+    if (cf.kind !== 'threshold') continue;
+    try {
+      argb(cf.fill);
+    } catch (e) {
+      throw new Error(`模板 “${bundle.template.name}” 的条件格式(${cf.metric}):${(e as Error).message}`);
+    }
+  }
   await mkdir(o.outDir, { recursive: true });
   const cols = sheets.includes('detail') ? detailColumns(bundle) : null;
   const detailIndex = sheets.indexOf('detail') + 1;
@@ -158,6 +167,8 @@ export async function writeWorkbook(
     current = null;
   } catch (e) {
     if (current) {
+      // Writes still queued fail once the stream is destroyed: they are part of this failure.
+      current.file.on('error', () => {});
       current.file.destroy();
       done.push({ tmp: current.tmp, index: current.index });
     }
