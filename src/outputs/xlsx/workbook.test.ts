@@ -339,9 +339,9 @@ describe('report workbook by channel and by group, empty periods, bad templates 
       const b = await bundleFor(store, template({ by, score: undefined }), MASKED_VIEWER, []);
       const r = await writeWorkbook(store, b, { outDir: dir, baseName: `by-${by}` });
       const o = openWithOpenpyxl(r.files[0]!);
-      const pivot = o.sheets['透视表']!.pivots[0]!;
+      const pivot = o.sheets.透视表!.pivots[0]!;
       expect(pivot.cacheFields[pivot.rowFields[0]!]).toBe(by === 'channel' ? '渠道' : '客服组');
-      const cells = o.sheets['透视表']!.cells;
+      const cells = o.sheets.透视表!.cells;
       const labels = Object.entries(cells).filter(([ref]) => /^A\d+$/.test(ref) && Number(ref.slice(1)) > 3);
       const counts = Object.fromEntries(
         labels.map(([ref, c]) => [String(c.v), cells[`B${ref.slice(1)}`]!.v]),
@@ -364,10 +364,10 @@ describe('report workbook by channel and by group, empty periods, bad templates 
     const r = await writeWorkbook(store, b, { outDir: dir, baseName: 'empty' });
     expect(r.detailRows).toBe(0);
     const o = openWithOpenpyxl(r.files[0]!);
-    expect(o.sheets['透视表']!.pivots).toEqual([]);
-    expect(String(o.sheets['透视表']!.cells.A1!.v)).toContain('本期没有会话');
-    expect(Object.keys(o.sheets['明细']!.cells).every((ref) => ref.endsWith('1'))).toBe(true);
-    expect(o.sheets['汇总']!.cells.A2!.v).toBe('合计');
+    expect(o.sheets.透视表!.pivots).toEqual([]);
+    expect(String(o.sheets.透视表!.cells.A1!.v)).toContain('本期没有会话');
+    expect(Object.keys(o.sheets.明细!.cells).every((ref) => ref.endsWith('1'))).toBe(true);
+    expect(o.sheets.汇总!.cells.A2!.v).toBe('合计');
   });
 
   it('names the template and metric of a colour it cannot read, and leaves no file behind', async () => {
