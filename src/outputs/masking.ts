@@ -190,6 +190,16 @@ function maskAddressMatch(_m: string, head: string, tail: string): string {
   return DETAIL_WORD.test(tail) ? `${head}****` : `${head}${tail}`;
 }
 
+/** Every number maskDigitGroups masks has 11 digits or more. */
+function digitCount(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 48 && c <= 57) n++;
+  }
+  return n;
+}
+
 /** Nothing to mask without a digit, an @ or an address's district. */
 const MAYBE_PII = /[\d@区县旗市]/;
 
@@ -202,7 +212,7 @@ export function maskText(text: string): string {
   let s = text;
   if (s.includes('@')) s = s.replace(EMAIL, maskEmail);
   if (s.includes('+')) s = s.replace(INTERNATIONAL, maskInternational);
-  s = s.replace(DIGIT_GROUPS, maskDigitGroups);
+  if (digitCount(s) >= 11) s = s.replace(DIGIT_GROUPS, maskDigitGroups);
   if (/[区县旗市]/.test(s)) s = s.replace(ADDRESS, maskAddressMatch);
   return s;
 }
