@@ -50,7 +50,6 @@ export async function buildBundle(store: Store, req: BundleRequest): Promise<Rep
     ...watch,
     ...rules.map((r) => r.metric),
     'received',
-    ...(by === 'agent' ? ['concurrency_max'] : []),
   ]);
   const base = { by: [by], businessHours: template.businessHours, now };
   const run = (period: Period, metrics: string[], f: Filters, extra: object = {}) =>
@@ -65,10 +64,12 @@ export async function buildBundle(store: Store, req: BundleRequest): Promise<Rep
   const plus = (ids: readonly string[]) =>
     unique([...template.metrics, ...ids.filter((m) => !hidden.has(m))]);
   const previous = await run(previousP, plus(HEADLINE_METRICS), filters, score);
-  const byDay = await run(req.period, plus([...HEADLINE_METRICS, ...CHART_METRICS.byDay]), filters, {
+  // Concurrency is a sweep over every segment of the period, charted nowhere: not per day or channel.
+  const breakdown = (ids: readonly string[]) => plus(ids).filter((m) => !m.startsWith('concurrency_'));
+  const byDay = await run(req.period, breakdown([...HEADLINE_METRICS, ...CHART_METRICS.byDay]), filters, {
     by: ['day'],
   });
-  const byChannel = await run(req.period, plus(CHART_METRICS.byChannel), filters, { by: ['channel'] });
+  const byChannel = await run(req.period, breakdown(CHART_METRICS.byChannel), filters, { by: ['channel'] });
 
   const computed = {
     rows: currentWide.rows.map((r) => evaluateComputed(formulas, r)),
