@@ -244,7 +244,7 @@ describe('the PDF report (sqlite)', () => {
     expect(text).not.toContain('转化率');
   });
 
-  it('writes with one face when the font has no bold (CSPULSE_PDF_FONT, Droid Sans Fallback)', async () => {
+  it('embeds one face, the font given, and nothing else', async () => {
     const font = {
       path: '/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc',
       family: 'NotoSansCJKsc-Regular',

@@ -13,14 +13,11 @@ export interface CjkFont {
   path: string;
   /** PostScript name of the face inside a collection (.ttc); absent for single-face files. */
   family?: string;
-  /** A bold face, when the same family ships one. */
-  bold?: { path: string; family?: string };
 }
 
 const noto = (dir: string): CjkFont => ({
   path: `${dir}/NotoSansCJK-Regular.ttc`,
   family: 'NotoSansCJKsc-Regular',
-  bold: { path: `${dir}/NotoSansCJK-Bold.ttc`, family: 'NotoSansCJKsc-Bold' },
 });
 
 export const CJK_FONT_CANDIDATES: readonly CjkFont[] = [
@@ -60,10 +57,6 @@ export function findCjkFont(
       );
     return { path, ...(family ? { family } : {}) };
   }
-  for (const c of candidates) {
-    if (!exists(c.path)) continue;
-    const { bold, ...regular } = c;
-    return bold && exists(bold.path) ? { ...regular, bold } : regular;
-  }
+  for (const c of candidates) if (exists(c.path)) return c;
   throw new PdfFontError(MISSING);
 }

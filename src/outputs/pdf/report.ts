@@ -35,7 +35,6 @@ const MARGIN = { top: 42, bottom: 52, left: 40, right: 40 };
 const A4 = { width: 595.28, height: 841.89 };
 const WIDTH = A4.width - MARGIN.left - MARGIN.right;
 const REGULAR = 'cjk';
-const BOLD = 'cjk-bold';
 /**
  * Charts are laid out this much larger than their box and scaled down into it: the options keep
  * screen sizes (12 px axis labels) for the dashboard, which would print larger than the table text.
@@ -124,29 +123,32 @@ const PLAIN_FEATURES = Object.fromEntries(
   ]),
 );
 
-/**
- * The bold face of each document: Noto's own bold where the family ships one, else the regular face
- * under its own name. Never the same file under a second name: pdfkit then re-opens and re-compares
- * the ~20 MB font on every switch between the two names (10× the whole report's time).
- */
-const BOLD_FACE = new WeakMap<Doc, string>();
-const bold = (doc: Doc): string => BOLD_FACE.get(doc) ?? REGULAR;
-
 function registerFonts(doc: Doc, font: CjkFont): void {
   try {
     doc.registerFont(REGULAR, fontFile(font.path), font.family);
-    if (font.bold) {
-      doc.registerFont(BOLD, fontFile(font.bold.path), font.bold.family);
-      BOLD_FACE.set(doc, BOLD);
-    }
     // Loading happens on first use: do it here so a bad file or face name fails with this message.
-    for (const name of new Set([bold(doc), REGULAR])) plainShaping(doc.font(name));
+    plainShaping(doc.font(REGULAR));
   } catch (e) {
     throw new PdfFontError(
       `字体无法加载 / cannot load the font ${font.path}${font.family ? `#${font.family}` : ''}: ${(e as Error).message}`,
     );
   }
 }
+
+/**
+ * Emphasis without a bold font: the regular glyphs filled and outlined by a hairline of the same
+ * colour. A second CJK face (Noto's bold) doubled the font parsing and subsetting — most of a
+ * report's time — for a handful of headings.
+ */
+function strong(doc: Doc, colour: string, size: number): Doc {
+  return doc
+    .font(REGULAR)
+    .fontSize(size)
+    .fillColor(colour)
+    .strokeColor(colour)
+    .lineWidth(size * 0.04);
+}
+const STRONG = { fill: true, stroke: true } as const;
 
 function render(doc: Doc, b: ReportBundle): void {
   titleBlock(doc, b);
@@ -156,7 +158,6 @@ function render(doc: Doc, b: ReportBundle): void {
     x: MARGIN.left,
     width: WIDTH,
     font: REGULAR,
-    boldFont: bold(doc),
     fontSize: 7.5,
     headerFontSize: 7,
     rowHeight: 14,
@@ -205,7 +206,7 @@ function plainShaping(doc: Doc): void {
 
 function titleBlock(doc: Doc, b: ReportBundle): void {
   const grey = '#555555';
-  doc.font(bold(doc)).fontSize(18).fillColor('#1f2d4d').text(b.template.title.zh, MARGIN.left, MARGIN.top);
+  strong(doc, '#1f2d4d', 18).text(b.template.title.zh, MARGIN.left, MARGIN.top, STRONG);
   doc
     .font(REGULAR)
     .fontSize(9.5)
@@ -242,11 +243,12 @@ function headlineCards(doc: Doc, b: ReportBundle): void {
       .fontSize(8)
       .fillColor('#555555')
       .text(c.label, x + 8, y + 7, { width: w - 16, height: 11, ellipsis: true });
-    doc
-      .font(bold(doc))
-      .fontSize(16)
-      .fillColor('#1f2d4d')
-      .text(c.value, x + 8, y + 20, { width: w - 16, height: 20, ellipsis: true });
+    strong(doc, '#1f2d4d', 16).text(c.value, x + 8, y + 20, {
+      width: w - 16,
+      height: 20,
+      ellipsis: true,
+      ...STRONG,
+    });
     doc
       .font(REGULAR)
       .fontSize(7.5)
@@ -260,7 +262,7 @@ function headlineCards(doc: Doc, b: ReportBundle): void {
 function section(doc: Doc, zh: string, en: string, need = 60): void {
   if (doc.y + need > A4.height - MARGIN.bottom) doc.addPage();
   const y = doc.y;
-  doc.font(bold(doc)).fontSize(12).fillColor('#1f2d4d').text(zh, MARGIN.left, y, { lineBreak: false });
+  strong(doc, '#1f2d4d', 12).text(zh, MARGIN.left, y, { lineBreak: false, ...STRONG });
   const x = MARGIN.left + doc.widthOfString(zh) + 8;
   doc
     .font(REGULAR)
@@ -417,7 +419,10 @@ function charts(doc: Doc, b: ReportBundle): void {
       // The chart's whole viewBox fitted into the box; sizes in points, not 0.75 pt per px.
       preserveAspectRatio: 'xMidYMid meet',
       assumePt: true,
-      fontCallback: (_family, isBold) => (isBold ? bold(doc) : REGULAR),
+      fontCallback: (_family, isBold, _italic, options) => {
+        options.fauxBold = isBold;
+        return REGULAR;
+      },
     });
     doc.x = MARGIN.left;
     doc.y = y + c.height + 12;
@@ -444,11 +449,7 @@ function anomalies(doc: Doc, b: ReportBundle): void {
     const v = (x: number | null) => (x === null ? EMPTY : def ? formatValue(def, x) : String(x));
     if (doc.y + 44 > A4.height - MARGIN.bottom) doc.addPage();
     const head = `${a.name} · ${def?.zh ?? a.metric}:${v(a.value)}(基线 ${v(a.baseline)}${a.z !== undefined ? `,z = ${a.z.toFixed(1)}` : ''})`;
-    doc
-      .font(bold(doc))
-      .fontSize(9)
-      .fillColor('#c62828')
-      .text(`● ${head}`, MARGIN.left, doc.y, { width: WIDTH });
+    strong(doc, '#c62828', 9).text(`● ${head}`, MARGIN.left, doc.y, { width: WIDTH, ...STRONG });
     doc
       .font(REGULAR)
       .fontSize(8.5)
@@ -502,7 +503,7 @@ function definitions(doc: Doc, b: ReportBundle): void {
   doc.y += 6;
   const item = (name: string, zh: string, en?: string) => {
     if (doc.y + 26 > A4.height - MARGIN.bottom) doc.addPage();
-    doc.font(bold(doc)).fontSize(8.5).fillColor('#1f2d4d').text(name, MARGIN.left, doc.y, { width: WIDTH });
+    strong(doc, '#1f2d4d', 8.5).text(name, MARGIN.left, doc.y, { width: WIDTH, ...STRONG });
     doc
       .font(REGULAR)
       .fontSize(8)

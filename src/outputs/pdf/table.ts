@@ -32,7 +32,6 @@ export interface TableStyle {
   x: number;
   width: number;
   font: string;
-  boldFont: string;
   fontSize: number;
   headerFontSize: number;
   rowHeight: number;
@@ -65,7 +64,7 @@ export function drawTable(doc: Doc, spec: TableSpec, s: TableStyle): number {
     const keyWidth = keys.reduce((sum, i) => sum + (spec.columns[i]!.width ?? 60), 0);
     const valueWidth = group.length ? (s.width - keyWidth) / group.length : 0;
     const widths = cols.map((i) => (spec.columns[i]!.key ? (spec.columns[i]!.width ?? 60) : valueWidth));
-    doc.font(s.boldFont).fontSize(s.headerFontSize);
+    doc.font(s.font).fontSize(s.headerFontSize);
     const headerHeight =
       Math.max(
         ...cols.map((i, k) => doc.heightOfString(spec.columns[i]!.header, { width: widths[k]! - 2 * pad })),
@@ -83,11 +82,17 @@ export function drawTable(doc: Doc, spec: TableSpec, s: TableStyle): number {
     const header = () => {
       const y = doc.y;
       doc.rect(s.x, y, s.width, headerHeight).fill('#2f4b7c');
-      doc.font(s.boldFont).fontSize(s.headerFontSize).fillColor('#ffffff');
+      // Emphasis as a hairline outline of the glyphs: the table needs no second (bold) CJK font.
+      doc.font(s.font).fontSize(s.headerFontSize).fillColor('#ffffff').strokeColor('#ffffff').lineWidth(0.25);
       let x = s.x;
       cols.forEach((i, k) => {
         const c = spec.columns[i]!;
-        doc.text(c.header, x + pad, y + pad, { width: widths[k]! - 2 * pad, align: c.align });
+        doc.text(c.header, x + pad, y + pad, {
+          width: widths[k]! - 2 * pad,
+          align: c.align,
+          fill: true,
+          stroke: true,
+        });
         x += widths[k]!;
       });
       doc.y = y + headerHeight;
@@ -106,10 +111,7 @@ export function drawTable(doc: Doc, spec: TableSpec, s: TableStyle): number {
         if (cell?.fill) doc.rect(x, y, widths[k]!, s.rowHeight).fill(cell.fill);
         x += widths[k]!;
       });
-      doc
-        .font(total ? s.boldFont : s.font)
-        .fontSize(s.fontSize)
-        .fillColor('#222');
+      doc.font(s.font).fontSize(s.fontSize).fillColor('#222').strokeColor('#222').lineWidth(0.25);
       x = s.x;
       const textY = y + (s.rowHeight - s.fontSize) / 2 - 1;
       cols.forEach((i, k) => {
@@ -121,6 +123,8 @@ export function drawTable(doc: Doc, spec: TableSpec, s: TableStyle): number {
             height: s.fontSize * 1.2,
             align: spec.columns[i]!.align,
             ellipsis: true,
+            fill: true,
+            stroke: total,
           });
         x += widths[k]!;
       });
