@@ -110,10 +110,15 @@ export class Runner {
     const out: RunOutcome[] = [];
     for (const s of await listSchedules(this.store)) {
       if (!s.enabled) continue;
-      for (const fire of await this.dueFires(s, timezone, now)) {
-        const period = parsePeriod(s.period, timezone, fire);
-        const claimed = await this.claimNew(s, period, `${s.id}/${period.from}..${period.to}`, fire, now);
-        if (claimed) out.push(await this.execute(claimed));
+      try {
+        for (const fire of await this.dueFires(s, timezone, now)) {
+          const period = parsePeriod(s.period, timezone, fire);
+          const claimed = await this.claimNew(s, period, `${s.id}/${period.from}..${period.to}`, fire, now);
+          if (claimed) out.push(await this.execute(claimed));
+        }
+      } catch (e) {
+        // One schedule that cannot be read (a cron the timezone change broke…) holds no other back.
+        this.o.log(`定时任务 / schedule ${s.id}: ${(e as Error).message}`);
       }
     }
     for (const c of await this.claimRetries(now)) out.push(await this.execute(c));

@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { FORMATS, type ExportFormat } from '../outputs/export.ts';
 import { parsePeriod } from '../outputs/period.ts';
 import { getTemplate } from '../outputs/templates.ts';
+import { parseViewer } from '../outputs/viewer.ts';
 import type { Store } from '../store/db.ts';
 
 const envName = z
@@ -108,6 +109,7 @@ export async function addSchedule(
   cronFor(s.cron, timezone);
   parsePeriod(s.period, timezone, now);
   await getTemplate(store, s.template);
+  if (s.viewer) await parseViewer(store, s.viewer);
   const id = `sch_${randomUUID().slice(0, 8)}`;
   await store.db
     .insertInto('schedules')

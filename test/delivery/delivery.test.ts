@@ -263,5 +263,6 @@ describe.each(DIALECTS)('scheduled delivery (%s)', (dialect) => {
       weekly({ recipients: [{ kind: 'dingtalk', webhook: 'ftp://x', secretEnv: 'A' }] }),
     ).rejects.toThrow(/expected an http\(s\) URL or env:VAR/);
     await expect(weekly({ recipients: [] })).rejects.toThrow(/at least one recipient/);
+    await expect(weekly({ viewer: 'agent:赵六' })).rejects.toThrow(/no agent "赵六"/);
   });
 });
