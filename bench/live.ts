@@ -274,3 +274,33 @@ export function cpuSplit(pid: number, before: Map<number, number>, after: Map<nu
   const other = rest.reduce((a, b) => a + b, 0) - writer;
   return { http, writer, other };
 }
+
+/**
+ * CPU time so far of the bench's PostgreSQL server: its postmaster and the processes it started
+ * (s). Empty when the server is not the bench's own (BENCH_PG_URL).
+ */
+export function postgresCpu(): Map<number, number> {
+  const out = new Map<number, number>();
+  if (!pgServer) return out;
+  const postmaster = Number(readFileSync(join(pgServer.dir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      // ppid: field 4 of stat(5), 1 after the name.
+      if (Number(pid) !== postmaster && Number(fields[1]) !== postmaster) continue;
+      out.set(Number(pid), (Number(fields[11]) + Number(fields[12])) / 100);
+    } catch {
+      // The process ended meanwhile.
+    }
+  }
+  return out;
+}
+
+/** CPU time used between two `postgresCpu` readings (s). */
+export function cpuBetween(before: Map<number, number>, after: Map<number, number>): number {
+  let s = 0;
+  for (const [pid, t] of after) s += t - (before.get(pid) ?? 0);
+  return s;
+}

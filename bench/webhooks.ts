@@ -17,11 +17,13 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import {
   CURRENT_BIN,
+  cpuBetween,
   cpuSplit,
   type Dialect,
   freshSource,
   median,
   postAll,
+  postgresCpu,
   serve,
   signedBodies,
   stopPostgres,
@@ -55,10 +57,12 @@ async function run(label: string, bin: string, port: number): Promise<Run> {
     const pid = server.child.pid!;
     const cpu0 = threadCpu(pid);
     const gen0 = process.cpuUsage();
+    const db0 = DIALECT === 'postgres' ? postgresCpu() : new Map<number, number>();
     const r = await postAll(port, sourceId, bodies, { connections: CONNECTIONS });
     const gen = process.cpuUsage(gen0);
     const cpu = cpuSplit(pid, cpu0, threadCpu(pid));
     const generator = (gen.user + gen.system) / 1e6;
+    const database = DIALECT === 'postgres' ? cpuBetween(db0, postgresCpu()) : 0;
     // The refreshes during the run (servers before 2026-12-03 do not report them).
     const health = (await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()) as {
       refresh?: { refreshes: number; totalMs: number; delayMs: number; lastMs: number };
@@ -86,13 +90,14 @@ async function run(label: string, bin: string, port: number): Promise<Run> {
     const ceiling = Math.round(
       Math.min(
         acked / Math.max(cpu.http, cpu.writer),
-        (2 * acked) / (cpu.http + cpu.writer + cpu.other + generator),
+        (2 * acked) / (cpu.http + cpu.writer + cpu.other + generator + database),
       ),
     );
     console.log(
       `${''.padEnd(9)}   CPU s per 1,000 events: HTTP thread ${per(cpu.http).toFixed(3)}, writer thread ` +
         `${per(cpu.writer).toFixed(3)}, other threads ${per(cpu.other).toFixed(3)}, generator ` +
-        `${per(generator).toFixed(3)} → CPU-bound ceiling on 2 idle cores ≈ ${ceiling} events/s`,
+        `${per(generator).toFixed(3)}${DIALECT === 'postgres' ? `, PostgreSQL processes ${per(database).toFixed(3)}` : ''}` +
+        ` → CPU-bound ceiling on 2 idle cores ≈ ${ceiling} events/s`,
     );
     return { label, eventsPerSecond, p50: r.p50, p99: r.p99, refused: r.refused, ceiling };
   } finally {

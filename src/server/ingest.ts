@@ -66,11 +66,14 @@ export async function ingestRoutes(app: FastifyInstance, o: IngestOptions): Prom
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
-  app.addHook('onRequest', async (req, reply) => {
+  // A callback, not an async hook: it runs for every request, and a promise each is measurable.
+  app.addHook('onRequest', (req, reply, done) => {
     if (req.method === 'POST' && req.url.startsWith('/ingest/') && o.writer.pending >= o.maxPending) {
       reply.header('retry-after', '1');
-      return reply.code(503).send({ error: 'busy: retry later', retryAfterSeconds: 1 });
+      reply.code(503).send({ error: 'busy: retry later', retryAfterSeconds: 1 });
+      return;
     }
+    done();
   });
 
   const send = (reply: FastifyReply, r: WebhookReply) => {

@@ -98,6 +98,7 @@ export class Writer implements LiveWriter {
   private readonly visibleWithinMs: number;
   private readonly gate: RefreshGate & Partial<ReadGate>;
   private stats: RefreshStats;
+  private recentMs = 0;
   pending = 0;
 
   /**
@@ -237,7 +238,10 @@ export class Writer implements LiveWriter {
     this.stats.lastMs = Math.round(ms);
     this.stats.lastAt = Date.now();
     this.stats.totalMs += ms;
-    this.stats.delayMs = refreshDelay(this.stats.lastMs, this.minDelayMs, this.visibleWithinMs);
+    // A refresh's cost swings with what it finds to do (and, on PostgreSQL, with the round trips):
+    // spacing follows a decaying maximum of the recent ones, not the last alone.
+    this.recentMs = Math.max(ms, this.recentMs * 0.7);
+    this.stats.delayMs = refreshDelay(this.recentMs, this.minDelayMs, this.visibleWithinMs);
     this.onRefresh?.(this.refreshStats());
   }
 
