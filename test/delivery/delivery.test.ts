@@ -180,6 +180,10 @@ describe.each(DIALECTS)('scheduled delivery (%s)', (dialect) => {
     ]);
     expect(await runner(other, MONDAY + 60_000).tick()).toEqual([]);
     expect(smtp.mails).toHaveLength(4);
+    // Down again for two weeks after the last run: the two Mondays since are caught up from it.
+    const later = await runner(other, MONDAY + 14 * 86_400_000).tick();
+    expect(later.map((r) => r.period)).toEqual(['2025-W46', '2025-W47']);
+    expect(smtp.mails).toHaveLength(6);
   });
 
   it('retries with backoff, never serves a recipient twice, and keeps every error', async () => {

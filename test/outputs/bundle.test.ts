@@ -154,6 +154,44 @@ describe.each(DIALECTS)('buildBundle (%s)', (dialect) => {
     expect(m.current.rows[0]!.metrics).toHaveProperty('score');
   });
 
+  it('groups rows by group, with anomalies keyed by group and a group viewer seeing only theirs', async () => {
+    const byGroup = parseTemplate({
+      ...weekly,
+      name: '测试部_组周报_v1',
+      by: 'group',
+      computed: [],
+      score: undefined,
+      anomalies: { minVolume: 1, z: 3, rules: [{ metric: 'frt_avg_s', op: '>', value: 100, periods: 1 }] },
+    });
+    const b = await buildBundle(store, { template: byGroup, period: W45, viewer: DEFAULT_VIEWER, now: NOW });
+    // 售后组: 张三 (9 conversations at 200 s) and 王五 (6 at 45 s): (1800 + 270) / 15 = 138 s.
+    expect(b.current.rows.map((r) => [r.key.group, r.metrics.received, r.metrics.frt_avg_s])).toEqual([
+      // In pinyin order: shòuhòu before shòuqián.
+      ['售后组', 15, 138],
+      ['售前组', 6, 40],
+    ]);
+    const rule = b.anomalies.find((a) => a.z === undefined)!;
+    expect(rule).toMatchObject({
+      key: '售后组',
+      name: '售后组',
+      metric: 'frt_avg_s',
+      value: 138,
+      baseline: 100,
+    });
+    // No concurrency peak for a group; the channels are there.
+    expect(rule.context.zh).toBe(
+      '时段 2025-11-03–2025-11-09;接待 15 个会话;渠道 wecom_kf 80%、web 20%;首次响应时长最差的渠道 web:200',
+    );
+    const g = await buildBundle(store, {
+      template: byGroup,
+      period: W45,
+      viewer: await parseViewer(store, 'group:售前组'),
+      now: NOW,
+    });
+    expect(g.current.rows.map((r) => r.key.group)).toEqual(['售前组']);
+    expect(g.anomalies).toEqual([]);
+  });
+
   it('rejects an unknown scope clearly', async () => {
     await expect(parseViewer(store, 'agent:赵六')).rejects.toThrow(/no agent "赵六"/);
     await expect(parseViewer(store, 'group:不存在')).rejects.toThrow(/no group named "不存在"/);
