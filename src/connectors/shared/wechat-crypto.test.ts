@@ -1,4 +1,9 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { OWN_FIXTURES } from './testing.ts';
+import { parseXml } from './xml.ts';
 import {
   randomAesKey,
   sha1Sorted,
@@ -8,6 +13,7 @@ import {
 import {
   aesKeyOf,
   callbackProtocol,
+  flatXml,
   decryptMessage,
   MAX_CLOCK_SKEW_S,
   wechatSignature,
@@ -130,5 +136,64 @@ describe('callback protocol', () => {
       wecom.verify(req({ signature: sha1Sorted(token, ts, '7'), timestamp: ts, nonce: '7' }), creds, now),
     ).toMatch(/msg_signature missing/);
     expect(wecom.verify(req({}), { secret: null, options: {} }, now)).toMatch(/no token/);
+  });
+});
+
+describe('flat XML fast path', () => {
+  const general = (text: string) => {
+    const r = parseXml(text);
+    return 'doc' in r ? r.doc.xml : { error: r.error };
+  };
+
+  it('reads flat WeChat messages exactly as the general parser does, and leaves the rest to it', () => {
+    const name = fc.constantFrom(
+      'ToUserName',
+      'FromUserName',
+      'CreateTime',
+      'MsgType',
+      'Content',
+      'MsgId',
+      'a',
+      'b_1',
+      'x.y',
+      '__proto__',
+      'constructor',
+      'prototype',
+      'toString',
+      'hasOwnProperty',
+    );
+    const value = fc.oneof(
+      fc.string({ maxLength: 30 }),
+      fc.constantFrom('', ' 1 ', '你好 <b>', ']]>', '&lt;', '&', 'a > b', '\n多行\n', '\u0000', '\ud800'),
+    );
+    const element = fc
+      .tuple(name, value, fc.boolean(), fc.constantFrom('', ' ', '\n', '\r\n\t'))
+      .map(([n, v, cdata, ws]) => `${ws}<${n}>${cdata ? `<![CDATA[${v}]]>` : v}</${n}>`);
+    const doc = fc
+      .tuple(fc.array(element, { maxLength: 8 }), fc.constantFrom('', '\n', ' '))
+      .map(([els, ws]) => `${ws}<xml>${els.join('')}${ws}</xml>${ws}`);
+    let fast = 0;
+    fc.assert(
+      fc.property(fc.oneof(doc, fc.string()), (text) => {
+        const f = flatXml(text);
+        if (f === null) return;
+        fast++;
+        expect(f).toEqual(general(text));
+      }),
+      { numRuns: 5_000 },
+    );
+    // Enough generated documents take the fast path (the others repeat or reserve names).
+    expect(fast).toBeGreaterThan(100);
+    // Every message and event fixture of the family is flat: all take it, and agree.
+    for (const dir of ['wechat_oa', 'wecom_app', 'wecom_kf'])
+      for (const f of readdirSync(join(OWN_FIXTURES, dir)).filter((n) => n.endsWith('.xml'))) {
+        const text = readFileSync(join(OWN_FIXTURES, dir, f), 'utf8');
+        expect(flatXml(text), f).toEqual(general(text));
+      }
+    expect(flatXml('<xml><a x="1">v</a></xml>')).toBeNull();
+    expect(flatXml('<xml><a><b>v</b></a></xml>')).toBeNull();
+    expect(flatXml('<xml><a>1</a><a>2</a></xml>')).toBeNull();
+    expect(flatXml('<?xml version="1.0"?><xml><a>1</a></xml>')).toBeNull();
+    expect(flatXml(`<xml>${'<a>'.repeat(5000)}</xml>`)).toBeNull();
   });
 });

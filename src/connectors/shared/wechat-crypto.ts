@@ -80,11 +80,70 @@ export const MAX_CLOCK_SKEW_S = 15 * 60;
 
 const bodies = new WeakMap<Buffer, { doc: Record<string, unknown> } | { error: string }>();
 
+const NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
+/** Names the general parser refuses or renames (Object's own: constructor, toString…): left to it. */
+const reserved = (name: string) => name in Object.prototype || name === 'prototype';
+
+/**
+ * The WeChat family's messages are flat: `<xml>` holding leaf elements, each one CDATA section or
+ * plain text. Read that shape in one linear scan (the general parser validates and parses, two
+ * passes, several times the cost); anything else — attributes, nesting, entities, repeated
+ * names, mixed content — returns null and goes to the general parser. Values as parseXml gives
+ * them: CDATA as is, text trimmed.
+ */
+export function flatXml(text: string): Record<string, string> | null {
+  let i = skipSpace(text, 0);
+  if (!text.startsWith('<xml>', i)) return null;
+  i += 5;
+  const out: Record<string, string> = {};
+  for (;;) {
+    i = skipSpace(text, i);
+    if (text.startsWith('</xml>', i))
+      return skipSpace(text, i + 6) === text.length && Object.keys(out).length ? out : null;
+    if (text[i] !== '<') return null;
+    const close = text.indexOf('>', i);
+    if (close < 0) return null;
+    const name = text.slice(i + 1, close);
+    if (!NAME.test(name) || Object.hasOwn(out, name) || reserved(name)) return null;
+    i = close + 1;
+    let value: string;
+    if (text.startsWith('<![CDATA[', i)) {
+      const end = text.indexOf(']]>', i + 9);
+      if (end < 0) return null;
+      value = text.slice(i + 9, end);
+      i = end + 3;
+    } else {
+      const end = text.indexOf('<', i);
+      if (end < 0) return null;
+      value = text.slice(i, end);
+      if (value.includes('&') || value.includes('>')) return null;
+      value = value.trim();
+      i = end;
+    }
+    const endTag = `</${name}>`;
+    if (!text.startsWith(endTag, i)) return null;
+    i += endTag.length;
+    out[name] = value;
+  }
+}
+
+function skipSpace(text: string, i: number): number {
+  while (i < text.length && (text[i] === ' ' || text[i] === '\n' || text[i] === '\r' || text[i] === '\t'))
+    i++;
+  return i;
+}
+
 /** The callback body's `<xml>` element, parsed once per request. */
 export function callbackXml(body: Buffer): { doc: Record<string, unknown> } | { error: string } {
   const hit = bodies.get(body);
   if (hit) return hit;
-  const parsed = parseXml(body.toString('utf8'));
+  const text = body.toString('utf8');
+  const flat = flatXml(text);
+  if (flat) {
+    bodies.set(body, { doc: flat });
+    return { doc: flat };
+  }
+  const parsed = parseXml(text);
   let out: { doc: Record<string, unknown> } | { error: string };
   if ('error' in parsed) out = parsed;
   else {
