@@ -4,7 +4,7 @@
  * python3-openpyxl) and by LibreOffice headless, the programs the issue checks workbooks with.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { importRoster } from '../../ingest/identities.ts';
@@ -315,15 +315,22 @@ export interface OpenedWorkbook {
 /** The workbook as openpyxl reads it, with every part of the zip as text. */
 export function openWithOpenpyxl(file: string): OpenedWorkbook {
   const dir = mkdtempSync(join(tmpdir(), 'cspulse-openpyxl-'));
-  const script = join(dir, 'read.py');
-  writeFileSync(script, SCRIPT);
-  const out = execFileSync('/usr/bin/python3', [script, file], { maxBuffer: 256 * 1024 * 1024 });
-  return JSON.parse(out.toString('utf8')) as OpenedWorkbook;
+  try {
+    const script = join(dir, 'read.py');
+    writeFileSync(script, SCRIPT);
+    const out = execFileSync('/usr/bin/python3', [script, file], { maxBuffer: 256 * 1024 * 1024 });
+    return JSON.parse(out.toString('utf8')) as OpenedWorkbook;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
-/** LibreOffice opens the workbook (pivot refreshed, formulas recalculated) and saves it again as xlsx. */
-export function roundTripThroughLibreOffice(file: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'cspulse-soffice-'));
+/**
+ * LibreOffice opens the workbook (pivot refreshed, formulas recalculated) and saves it again as
+ * xlsx, under `scratch` (its profile too): the caller removes that folder.
+ */
+export function roundTripThroughLibreOffice(file: string, scratch: string): string {
+  const dir = mkdtempSync(join(scratch, 'soffice-'));
   // LibreOffice keeps an xlsx file's cached formula values unless told to recalculate on load.
   mkdirSync(join(dir, 'profile', 'user'), { recursive: true });
   writeFileSync(

@@ -273,7 +273,7 @@ describe.each(DIALECTS)('report workbook (%s)', (dialect) => {
   it.runIf(dialect === 'sqlite')(
     'is opened by LibreOffice: pivot computed equal to the summary, formulas recalculated equal to the cached values',
     () => {
-      const lo = openWithOpenpyxl(roundTripThroughLibreOffice(file));
+      const lo = openWithOpenpyxl(roundTripThroughLibreOffice(file, dir));
       const pivotRows = Object.entries(lo.sheets.透视表!.cells)
         .filter(([ref]) => ref.startsWith('A'))
         .map(([ref, c]) => [c.v, Number(ref.slice(1))] as const);
