@@ -257,6 +257,23 @@ describe('the PDF report (sqlite)', () => {
     expect(pageText(r.files[0]!, 1)).toContain('电商客服部周报');
   });
 
+  it('keys rows by channel with their Chinese names when the template reports by channel', async () => {
+    const t = parseTemplate({
+      name: '渠道部_周报_v1',
+      title: { zh: '渠道周报', en: 'Channels weekly' },
+      by: 'channel',
+      metrics: ['conversations', 'missed', 'resolution_rate'],
+    });
+    const b = await buildBundle(store, { template: t, period: W45, viewer: DEFAULT_VIEWER, now: NOW });
+    expect(summaryTable(b).columns.map((c) => c.header)).toEqual(['渠道', '会话数', '漏接数', '解决率']);
+    const text = pageText((await writePdf(b, { outDir: dir, baseName: 'channels' })).files[0]!);
+    // web: A (closed, 5) and E (closed, 满意) both resolved → 100%. wechat (no Chinese name listed,
+    // shown as it is): C closed but rated 2 → unresolved, D never answered → missed, not in the base → 0%.
+    expect(text).toMatch(/^\s*网页\s+2\s+0\s+100\.0%\s*$/m);
+    expect(text).toMatch(/^\s*wechat\s+2\s+1\s+0\.0%\s*$/m);
+    expect(text).toContain('解决率 · 按渠道');
+  });
+
   it('warns, naming them, about characters the font cannot draw', async () => {
     const odd = structuredClone(bundle);
     odd.current.rows[0]!.key.agent = '李四😀';
