@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cspulse, weeksDb } from '../outputs/cli-helpers.ts';
+import { openStore } from '../../src/store/db.ts';
 import { startSmtp } from './servers.ts';
 
 const BIN = join(import.meta.dirname, '../../bin/cspulse.js');
@@ -154,6 +155,11 @@ describe('cspulse schedules', { timeout: 300_000 }, () => {
       '--json',
     );
     const { id } = JSON.parse(add.stdout);
+    // Only this schedule: the earlier ones, made on a 2025 clock, would (rightly) catch up a year.
+    const direct = await openStore(db);
+    await direct.db.deleteFrom('schedules').where('id', '!=', id).execute();
+    await direct.db.deleteFrom('schedule_runs').execute();
+    await direct.close();
     const before = smtp.mails.length;
     const port = await new Promise<number>((resolve) => {
       const probe = createServer().listen(0, '127.0.0.1', () => {
