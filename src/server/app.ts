@@ -22,7 +22,8 @@ export interface ServerOptions {
   visibleWithinMs?: number;
   /**
    * The store again, as a SQLite path or postgres:// URL, for a writer in its own thread (what
-   * `cspulse serve` runs). Without it the writer shares the HTTP thread and `store`.
+   * `cspulse serve` runs) when the store is SQLite. Otherwise the writer shares the HTTP thread
+   * and `store`.
    */
   writerTarget?: string;
   /** Facts refreshed this recently count as changing: reports read them, not the rollups (ms). */
@@ -43,9 +44,13 @@ export async function buildServer(store: Store, o: ServerOptions = {}): Promise<
     logger: o.logger ?? false,
   });
   const policy = { refreshDelayMs: o.refreshDelayMs, visibleWithinMs: o.visibleWithinMs };
-  const writer: LiveWriter = o.writerTarget
-    ? await ThreadWriter.start(o.writerTarget, policy)
-    : new Writer(store, policy);
+  // SQLite's driver runs each statement on the calling thread: a writer thread takes the database
+  // work off the HTTP thread. PostgreSQL's runs on the server, the HTTP thread only waits; there a
+  // writer thread cost more CPU an event than it freed (bench/RESULTS.md, 2026-12-03).
+  const writer: LiveWriter =
+    o.writerTarget && store.dialect === 'sqlite'
+      ? await ThreadWriter.start(o.writerTarget, policy)
+      : new Writer(store, policy);
   const rate = new RateMeter();
 
   await app.register(async (scope) =>

@@ -223,7 +223,7 @@ describe.each(DIALECTS)('live writers (%s)', (dialect) => {
     );
   });
 
-  it('cspulse serve with the writer thread: stored once, refused before reading when saturated, shown in the report API after a burst read meanwhile', async () => {
+  it('cspulse serve (writer thread on SQLite): stored once, shown in the report API after a burst read meanwhile', async () => {
     const target = await freshTarget(dialect);
     const store = await openStore(target);
     const server = await buildServer(store, { writerTarget: target, refreshDelayMs: 20 });
@@ -329,7 +329,7 @@ describe.each(DIALECTS)('live writers (%s)', (dialect) => {
     }
   });
 
-  it('the writer thread: 503 with Retry-After before reading when saturated', async () => {
+  it('cspulse serve (writer thread on SQLite): 503 with Retry-After before reading when saturated', async () => {
     const target = await freshTarget(dialect);
     const store = await openStore(target);
     const server = await buildServer(store, { writerTarget: target, maxPending: 0 });
