@@ -57,9 +57,16 @@ export async function buildServer(store: Store, o: ServerOptions = {}): Promise<
     ingestRoutes(scope, { store, writer, maxPending: o.maxPending ?? 256, rate }),
   );
 
-  app.get('/healthz', async () => {
+  app.get('/healthz', async (_req, reply) => {
     const refresh = writer.refreshStats();
-    return { ok: true, refreshError: refresh.lastError, refresh };
+    // A supervisor restarts a server whose writer is gone: every webhook would fail.
+    if (writer.failure) reply.code(503);
+    return {
+      ok: !writer.failure,
+      writerError: writer.failure ?? null,
+      refreshError: refresh.lastError,
+      refresh,
+    };
   });
 
   app.get('/api/sources', async () => ({ sources: await sourceStatus(store, (id) => rate.perSecond(id)) }));

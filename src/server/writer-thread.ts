@@ -72,7 +72,7 @@ export class ThreadWriter implements LiveWriter {
   private drainIds = 0;
   private sendScheduled = false;
   private drains = new Map<number, () => void>();
-  private failure: Error | undefined;
+  private broken: Error | undefined;
   private stats: RefreshStats;
   private readonly reads: SharedReadGate;
   private closed: Promise<void> | undefined;
@@ -133,7 +133,7 @@ export class ThreadWriter implements LiveWriter {
   }
 
   private submit(op: Op): Promise<AcceptResult | undefined> {
-    if (this.failure) return Promise.reject(this.failure);
+    if (this.broken) return Promise.reject(this.broken);
     this.pending++;
     return new Promise<AcceptResult | undefined>((resolve, reject) => {
       this.queue.push({ op, resolve, reject });
@@ -176,8 +176,13 @@ export class ThreadWriter implements LiveWriter {
     return this.reads.read(fn);
   }
 
+  /** Why the writer thread is gone, if it is: nothing more can be stored. */
+  get failure(): string | undefined {
+    return this.broken?.message;
+  }
+
   refreshStats(): RefreshStats {
-    return { ...this.stats, lastError: this.failure?.message ?? this.stats.lastError };
+    return { ...this.stats, lastError: this.broken?.message ?? this.stats.lastError };
   }
 
   private onMessage(m: FromWriter): void {
@@ -199,8 +204,8 @@ export class ThreadWriter implements LiveWriter {
 
   /** The thread is gone: nothing in its hands was acknowledged, and nothing more can be stored. */
   private fail(e: Error): void {
-    if (this.failure) return;
-    this.failure = e;
+    if (this.broken) return;
+    this.broken = e;
     for (const list of this.sent.values()) for (const w of list) w.reject(e);
     this.sent.clear();
     for (const w of this.queue.splice(0)) w.reject(e);
@@ -210,8 +215,8 @@ export class ThreadWriter implements LiveWriter {
 
   async drain(): Promise<void> {
     // Writes still queued here go first; the writer thread drains after them.
-    while ((this.queue.length || this.sent.size) && !this.failure) await new Promise((r) => setTimeout(r, 5));
-    if (this.failure) return;
+    while ((this.queue.length || this.sent.size) && !this.broken) await new Promise((r) => setTimeout(r, 5));
+    if (this.broken) return;
     const id = ++this.drainIds;
     await new Promise<void>((resolve) => {
       this.drains.set(id, resolve);
@@ -222,7 +227,7 @@ export class ThreadWriter implements LiveWriter {
   close(): Promise<void> {
     this.closed ??= (async () => {
       await this.drain();
-      if (this.failure) return;
+      if (this.broken) return;
       await new Promise<void>((resolve) => {
         this.worker.once('exit', () => resolve());
         this.worker.postMessage({ t: 'close' } satisfies ToWriter);

@@ -51,6 +51,8 @@ export interface LiveWriter extends ReadGate {
   ): Promise<AcceptResult>;
   note(n: Note): Promise<void>;
   refreshStats(): RefreshStats;
+  /** Set when the writer can store nothing more (its thread died): the server is unhealthy. */
+  readonly failure: string | undefined;
   /** Finish the writes in hand and refresh the facts. */
   drain(): Promise<void>;
   /** Drain, then release what the writer owns (its thread and store; the caller's store stays open). */
@@ -100,6 +102,8 @@ export class Writer implements LiveWriter {
   private stats: RefreshStats;
   private recentMs = 0;
   pending = 0;
+  /** In the HTTP thread, the writer lives and dies with the server. */
+  readonly failure: string | undefined = undefined;
 
   /**
    * `gate`: whom refreshes take turns with; by default the reports of this thread (`read`).
