@@ -9,23 +9,35 @@
  *    from the stored events, then swaps their facts in one transaction. Arrival order therefore
  *    never matters, and a late event costs only its customer's threads.
  */
-import { type Kysely, sql, type Transaction } from 'kysely';
-import { type CanonicalEvent, type OrderEvent, type Reject, validateEvent } from '../model/events.ts';
+import type { Kysely, Transaction } from 'kysely';
+import type { CanonicalEvent, OrderEvent, Reject } from '../model/events.ts';
 import type { Settings } from '../model/settings.ts';
 import type { Store } from '../store/db.ts';
-import { bulkInsert } from '../store/bulk.ts';
+import {
+  bulkInsert,
+  insertBlocks,
+  insertEventKeys,
+  knownThreads,
+  markThreads,
+  registerThreads,
+} from '../store/bulk.ts';
 import type { Database } from '../store/schema.ts';
 import { loadSettings } from '../store/settings.ts';
 import { BusinessCalendar } from './business-hours.ts';
 import { applyCustomerFacts } from './customer-pass.ts';
 import { Identities } from './identities.ts';
 import {
-  buildThreadFacts,
-  greetingMatcher,
-  type SessionContext,
-  type ThreadFacts,
-  threadOf,
-} from './sessionise.ts';
+  CUSTOMER_PREFIX,
+  INVALID,
+  isConversationThread,
+  PRESENCE_PREFIX,
+  type PreparedBatch,
+  prepareBatch,
+  REPEAT,
+} from './prepare.ts';
+import { buildThreadFacts, greetingMatcher, type SessionContext, type ThreadFacts } from './sessionise.ts';
+
+export { safeRaw } from './prepare.ts';
 import { getOrInsert } from '../util/maps.ts';
 
 export type Outcome = 'accepted' | 'duplicate' | 'rejected';
@@ -39,28 +51,14 @@ export interface AcceptResult {
 }
 
 /**
- * The thread column of an event: its conversation thread; for orders and inquiries, which belong
- * to a customer, `cust|<customer>`; for presence, `presence|<channel>|<account>`.
- */
-const CUSTOMER_PREFIX = 'cust|';
-const PRESENCE_PREFIX = 'presence|';
-
-function storageKey(e: CanonicalEvent): string {
-  const thread = threadOf(e);
-  if (thread) return thread;
-  if (e.customer) return CUSTOMER_PREFIX + e.customer.id;
-  return `${PRESENCE_PREFIX}${e.channel}|${'account' in e ? (e.account ?? '') : ''}`;
-}
-
-/**
- * The events of threads that began within one import, kept as they were accepted so that the
- * facts of a bulk import are computed without reading back what was just written (reading and
- * parsing was a quarter of import time). A thread that had events before the import, or that
+ * The events of threads that began within one import, kept as the JSON blocks that were stored,
+ * so that the facts of a bulk import are computed without reading back what was just written
+ * (reading was a quarter of import time). A thread that had events before the import, or that
  * arrives after the cap is reached, is read from the database as usual. Every `accept` of the
  * import must be given the cache, and the refresh that follows it.
  */
 export class ImportCache {
-  private threads = new Map<string, CanonicalEvent[]>();
+  private threads = new Map<string, string[]>();
   private partial = new Set<string>();
   private size = 0;
 
@@ -68,7 +66,11 @@ export class ImportCache {
 
   /** All events of a thread, if this import saw every one of them (partial threads hold none). */
   complete(thread: string): CanonicalEvent[] | undefined {
-    return this.threads.get(thread);
+    const blocks = this.threads.get(thread);
+    if (!blocks) return undefined;
+    return blocks.length === 1
+      ? (JSON.parse(blocks[0]!) as CanonicalEvent[])
+      : blocks.flatMap((b) => JSON.parse(b) as CanonicalEvent[]);
   }
 
   /** After a refresh: the threads' facts exist now, so later batches must not count as their start. */
@@ -78,54 +80,26 @@ export class ImportCache {
     this.size = 0;
   }
 
-  /** The newly stored events of one batch, by thread. */
-  async add(tx: Kysely<Database>, added: Map<string, CanonicalEvent[]>): Promise<void> {
+  /** The blocks one batch stored; before the batch registers its threads. */
+  async add(store: Store, tx: Kysely<Database>, blocks: NewBlock[]): Promise<void> {
     const unseen: string[] = [];
-    for (const thread of added.keys()) {
-      if (isConversationThread(thread) && !this.threads.has(thread) && !this.partial.has(thread))
-        unseen.push(thread);
+    for (const b of blocks) {
+      if (isConversationThread(b.thread) && !this.threads.has(b.thread) && !this.partial.has(b.thread))
+        unseen.push(b.thread);
     }
     // A thread already registered before this batch had events before this import.
-    for (const part of chunks(unseen, 5000)) {
-      for (const { thread } of await tx
-        .selectFrom('threads')
-        .select('thread')
-        .where('thread', 'in', part)
-        .execute()) {
-        this.partial.add(thread);
-      }
-    }
-    for (const [thread, events] of added) {
-      if (!isConversationThread(thread) || this.partial.has(thread)) continue;
-      const list = this.threads.get(thread);
+    for (const thread of await knownThreads(store, tx, unseen)) this.partial.add(thread);
+    for (const b of blocks) {
+      if (!isConversationThread(b.thread) || this.partial.has(b.thread)) continue;
+      const list = this.threads.get(b.thread);
       if (!list && this.size >= this.limit) {
-        this.partial.add(thread);
+        this.partial.add(b.thread);
         continue;
       }
-      if (list) for (const e of events) list.push(e);
-      else this.threads.set(thread, events.slice());
-      this.size += events.length;
+      if (list) list.push(b.events);
+      else this.threads.set(b.thread, [b.events]);
+      this.size += b.count;
     }
-  }
-}
-
-function isConversationThread(thread: string): boolean {
-  return !thread.startsWith(CUSTOMER_PREFIX) && !thread.startsWith(PRESENCE_PREFIX);
-}
-
-/** Every conversation thread with its customer; a customer learnt later fills in an unknown one. */
-async function registerThreads(tx: Kysely<Database>, owners: Map<string, string | null>): Promise<void> {
-  const rows = [...owners].map(([thread, customer_id]) => ({ thread, customer_id }));
-  for (const part of chunks(rows, 5000)) {
-    await tx
-      .insertInto('threads')
-      .values(part)
-      .onConflict((oc) =>
-        oc
-          .column('thread')
-          .doUpdateSet({ customer_id: sql`coalesce(threads.customer_id, excluded.customer_id)` }),
-      )
-      .execute();
   }
 }
 
@@ -137,75 +111,97 @@ export async function accept(
   defaultSource = 'import',
   cache?: ImportCache,
 ): Promise<AcceptResult> {
-  const rejects: Reject[] = [];
-  const ids: Database['event_ids'][] = [];
-  const valid: CanonicalEvent[] = [];
-  const validItem: number[] = [];
-  const outcomes = new Array<Outcome>(items.length);
-  const seen = new Set<string>();
-  let duplicates = 0;
-  for (let n = 0; n < items.length; n++) {
-    const { line, raw } = items[n]!;
-    const r = validateEvent(raw);
-    if (!r.ok) {
-      rejects.push({ file, line, reason: r.reason, raw: safeRaw(raw) });
-      outcomes[n] = 'rejected';
-      continue;
-    }
-    const e = r.event;
-    const source = e.source ?? defaultSource;
-    const key = `${source}\u0000${e.id}`;
-    if (seen.has(key)) {
-      duplicates++;
+  return storePrepared(store, prepareBatch(items, file, defaultSource), cache);
+}
+
+/**
+ * Store a prepared batch (prepare.ts) in one transaction: the event keys decide which events are
+ * new; their blocks, the dirty marks and the thread registry go in with them, so an accepted event
+ * is never lost and never half-counted.
+ */
+export async function storePrepared(
+  store: Store,
+  p: PreparedBatch,
+  cache?: ImportCache,
+): Promise<AcceptResult> {
+  const outcomes = new Array<Outcome>(p.status.length);
+  let repeats = 0;
+  for (let n = 0; n < p.status.length; n++) {
+    const s = p.status[n];
+    if (s === INVALID) outcomes[n] = 'rejected';
+    else if (s === REPEAT) {
       outcomes[n] = 'duplicate';
-      continue;
+      repeats++;
     }
-    seen.add(key);
-    validItem.push(n);
-    valid.push(e.source === source ? e : { ...e, source });
-    ids.push({ source, ext_id: e.id });
   }
   let inserted = 0;
   await store.db.transaction().execute(async (tx) => {
-    const added = await bulkInsert(store, tx, 'event_ids', ids, ['source', 'ext_id']);
-    const byThread = new Map<string, CanonicalEvent[]>();
-    const owners = new Map<string, string | null>();
-    for (let i = 0; i < valid.length; i++) {
-      outcomes[validItem[i]!] = added[i] ? 'accepted' : 'duplicate';
-      if (!added[i]) continue;
-      inserted++;
-      const e = valid[i]!;
-      const thread = storageKey(e);
-      getOrInsert(byThread, thread, () => []).push(e);
-      if (isConversationThread(thread) && !owners.get(thread)) owners.set(thread, e.customer?.id ?? null);
+    const added = await insertEventKeys(store, tx, p.sources, p.ids);
+    for (let i = 0; i < added.length; i++) {
+      outcomes[p.validItem[i]!] = added[i] ? 'accepted' : 'duplicate';
+      if (added[i]) inserted++;
     }
-    const now = Date.now();
-    await bulkInsert(
+    const blocks = inserted === p.ids.length ? wholeBlocks(p) : newPartsOfBlocks(p, added);
+    await insertBlocks(
       store,
       tx,
-      'event_blocks',
-      [...byThread].map(([thread, events]) => ({ thread, events: JSON.stringify(events), received_at: now })),
+      blocks.map((b) => b.thread),
+      blocks.map((b) => b.events),
+      Date.now(),
     );
-    if (cache) await cache.add(tx, byThread);
-    await bulkInsert(
+    if (cache) await cache.add(store, tx, blocks);
+    await markThreads(
       store,
       tx,
-      'dirty_threads',
-      [...byThread.keys()].filter((t) => !t.startsWith(PRESENCE_PREFIX)).map((thread) => ({ thread })),
+      blocks.filter((b) => !b.thread.startsWith(PRESENCE_PREFIX)).map((b) => b.thread),
     );
-    await registerThreads(tx, owners);
-    if (rejects.length) await recordRejects(store, rejects, tx);
+    const conversations = blocks.filter((b) => isConversationThread(b.thread));
+    await registerThreads(
+      store,
+      tx,
+      conversations.map((b) => b.thread),
+      conversations.map((b) => b.owner),
+    );
+    if (p.rejects.length) await recordRejects(store, p.rejects, tx);
   });
-  return { accepted: inserted, duplicates: duplicates + valid.length - inserted, rejects, outcomes };
+  return { accepted: inserted, duplicates: repeats + p.ids.length - inserted, rejects: p.rejects, outcomes };
 }
 
-export function safeRaw(raw: unknown): string | undefined {
-  try {
-    const s = typeof raw === 'string' ? raw : JSON.stringify(raw);
-    return s === undefined ? undefined : s.slice(0, 2000);
-  } catch {
-    return undefined;
+interface NewBlock {
+  thread: string;
+  events: string;
+  count: number;
+  owner: string | null;
+}
+
+function wholeBlocks(p: PreparedBatch): NewBlock[] {
+  return p.blocks.map((b) => ({
+    thread: b.thread,
+    events: b.events,
+    count: b.members.length,
+    owner: b.owner,
+  }));
+}
+
+/** Some events were stored before: each block keeps only its new events (rare: a partial re-import). */
+function newPartsOfBlocks(p: PreparedBatch, added: boolean[]): NewBlock[] {
+  const out: NewBlock[] = [];
+  for (const b of p.blocks) {
+    const fresh = b.members.filter((i) => added[i]).length;
+    if (fresh === 0) continue;
+    if (fresh === b.members.length) {
+      out.push({ thread: b.thread, events: b.events, count: fresh, owner: b.owner });
+      continue;
+    }
+    const events = (JSON.parse(b.events) as CanonicalEvent[]).filter((_, k) => added[b.members[k]!]);
+    out.push({
+      thread: b.thread,
+      events: JSON.stringify(events),
+      count: events.length,
+      owner: events.find((e) => e.customer)?.customer?.id ?? null,
+    });
   }
+  return out;
 }
 
 /** Rejected records are kept with their reasons (re-importing the same file does not repeat them). */
