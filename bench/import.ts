@@ -36,17 +36,20 @@ async function child(root: string, file: string, target: string, agents: number)
   }, 50);
   const t0 = performance.now();
   const r = await importFiles(store, [file], 'ndjson', { quiet: true });
+  // Closing is part of the wait: it checkpoints what the import left in SQLite's WAL.
+  await store.close();
   const seconds = (performance.now() - t0) / 1000;
   clearInterval(timer);
+  const check = await openStore(target);
   const conversations = Number(
     (
-      await store.db
+      await check.db
         .selectFrom('conversations')
         .select((eb: { fn: { countAll(): { as(n: string): unknown } } }) => eb.fn.countAll().as('n'))
         .executeTakeFirstOrThrow()
     ).n,
   );
-  await store.close();
+  await check.close();
   if (r.rejected) throw new Error(`bench data rejected: ${JSON.stringify(r.rejects.slice(0, 3))}`);
   const out: Timing = { seconds, peakRssMb: peak / 2 ** 20, accepted: r.accepted, conversations };
   process.stdout.write(`\nRESULT ${JSON.stringify(out)}\n`);

@@ -1,7 +1,7 @@
 /** `cspulse import`: files → inbox → facts, with a summary of what was accepted and rejected. */
 import type { ImportFormat } from '../connectors/index.ts';
-import { readEvents } from '../connectors/index.ts';
-import { accept, ImportCache, recordRejects, refreshFacts } from '../ingest/pipeline.ts';
+import { readPrepared } from '../ingest/import-reader.ts';
+import { ImportCache, recordRejects, refreshFacts, storePrepared } from '../ingest/pipeline.ts';
 import type { Reject } from '../model/events.ts';
 import type { Store } from '../store/db.ts';
 import { progressBar } from './progress.ts';
@@ -24,7 +24,7 @@ export async function importFiles(
   store: Store,
   files: string[],
   format: ImportFormat,
-  o: { quiet?: boolean } = {},
+  o: { quiet?: boolean; workerMinBytes?: number } = {},
 ): Promise<ImportSummary> {
   const summary: ImportSummary = { accepted: 0, duplicates: 0, rejected: 0, rejects: [], failedFiles: [] };
   const note = (rs: Reject[]) => {
@@ -37,8 +37,11 @@ export async function importFiles(
   for (const file of files) {
     const bar = o.quiet ? undefined : progressBar(`导入 / importing ${file}`);
     try {
-      for await (const batch of readEvents(file, format, { batchSize: IMPORT_BATCH })) {
-        const r = await accept(store, batch.items, file, 'import', cache);
+      for await (const batch of readPrepared(file, format, {
+        batchSize: IMPORT_BATCH,
+        workerMinBytes: o.workerMinBytes,
+      })) {
+        const r = await storePrepared(store, batch.prepared, cache);
         summary.accepted += r.accepted;
         summary.duplicates += r.duplicates;
         note(r.rejects);

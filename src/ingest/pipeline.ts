@@ -23,6 +23,7 @@ import {
 } from '../store/bulk.ts';
 import type { Database } from '../store/schema.ts';
 import { loadSettings } from '../store/settings.ts';
+import { decodeBlock, encodeBlock } from './blocks.ts';
 import { BusinessCalendar } from './business-hours.ts';
 import { applyCustomerFacts } from './customer-pass.ts';
 import { Identities } from './identities.ts';
@@ -68,9 +69,7 @@ export class ImportCache {
   complete(thread: string): CanonicalEvent[] | undefined {
     const blocks = this.threads.get(thread);
     if (!blocks) return undefined;
-    return blocks.length === 1
-      ? (JSON.parse(blocks[0]!) as CanonicalEvent[])
-      : blocks.flatMap((b) => JSON.parse(b) as CanonicalEvent[]);
+    return blocks.length === 1 ? decodeBlock(blocks[0]!) : blocks.flatMap(decodeBlock);
   }
 
   /** After a refresh: the threads' facts exist now, so later batches must not count as their start. */
@@ -193,10 +192,10 @@ function newPartsOfBlocks(p: PreparedBatch, added: boolean[]): NewBlock[] {
       out.push({ thread: b.thread, events: b.events, count: fresh, owner: b.owner });
       continue;
     }
-    const events = (JSON.parse(b.events) as CanonicalEvent[]).filter((_, k) => added[b.members[k]!]);
+    const events = decodeBlock(b.events).filter((_, k) => added[b.members[k]!]);
     out.push({
       thread: b.thread,
-      events: JSON.stringify(events),
+      events: encodeBlock(events),
       count: events.length,
       owner: events.find((e) => e.customer)?.customer?.id ?? null,
     });
@@ -335,7 +334,7 @@ async function recompute(
   );
   for (const r of rows) {
     const list = getOrInsert(byThread, r.thread, () => []);
-    for (const e of JSON.parse(r.events) as CanonicalEvent[]) list.push(e);
+    for (const e of decodeBlock(r.events)) list.push(e);
   }
   for (const events of byThread.values()) {
     for (const e of events) {
@@ -351,8 +350,7 @@ async function recompute(
     customers.map((c) => CUSTOMER_PREFIX + c),
     (db, part) => db.selectFrom('event_blocks').select('events').where('thread', 'in', part).execute(),
   );
-  for (const r of orderRows)
-    for (const e of JSON.parse(r.events) as CanonicalEvent[]) if (e.kind === 'order') orders.push(e);
+  for (const r of orderRows) for (const e of decodeBlock(r.events)) if (e.kind === 'order') orders.push(e);
   orders.sort((a, b) => a.ts - b.ts || (a.id < b.id ? -1 : 1));
 
   const facts: ThreadFacts = { conversations: [], segments: [], responses: [], tags: [], tickets: [] };

@@ -8,6 +8,7 @@
  * decides that and re-cuts the blocks in the rare case some events of a block were stored before.
  */
 import { type CanonicalEvent, type Reject, validateEvent } from '../model/events.ts';
+import { encodeBlock } from './blocks.ts';
 import { threadOf } from './sessionise.ts';
 
 /** Per item: still to be decided against the database, a repeat within the batch, or invalid. */
@@ -17,7 +18,7 @@ export const INVALID = 2;
 
 export interface PreparedBlock {
   thread: string;
-  /** JSON array of the block's events (validated, source filled in), in input order. */
+  /** The block's events (validated, source filled in), in input order, as blocks.ts stores them. */
   events: string;
   /** Indices into `PreparedBatch.ids` of the events in this block, in the same order. */
   members: number[];
@@ -115,6 +116,6 @@ export function prepareBatch(
   }
   const blocks: PreparedBlock[] = [];
   for (const [thread, g] of groups)
-    blocks.push({ thread, events: JSON.stringify(g.events), members: g.members, owner: g.owner });
+    blocks.push({ thread, events: encodeBlock(g.events), members: g.members, owner: g.owner });
   return { status, validItem, sources, ids, blocks, rejects };
 }
