@@ -15,7 +15,7 @@ export interface ImportSummary {
 }
 
 /** Events per transaction: fewer, larger commits write each index page once instead of many times. */
-const IMPORT_BATCH = 50_000;
+const IMPORT_BATCH = 100_000;
 
 /** At most this many rejects are listed in the summary; all of them are kept in the database. */
 const LISTED_REJECTS = 1000;

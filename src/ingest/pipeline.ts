@@ -9,7 +9,7 @@
  *    from the stored events, then swaps their facts in one transaction. Arrival order therefore
  *    never matters, and a late event costs only its customer's threads.
  */
-import type { Kysely, Transaction } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { CanonicalEvent, OrderEvent, Reject } from '../model/events.ts';
 import type { Settings } from '../model/settings.ts';
 import type { Store } from '../store/db.ts';
@@ -20,6 +20,7 @@ import {
   knownThreads,
   markThreads,
   registerThreads,
+  whereIn,
 } from '../store/bulk.ts';
 import type { Database } from '../store/schema.ts';
 import { loadSettings } from '../store/settings.ts';
@@ -214,6 +215,9 @@ export async function recordRejects(
   await bulkInsert(store, tx, 'rejects', rows);
 }
 
+/** Customers (or loose threads) recomputed per transaction. */
+const REFRESH_CUSTOMERS = 5000;
+
 export type RefreshProgress = (done: number, total: number) => void;
 
 /** Recompute the facts of every dirty thread. Returns how many threads were recomputed. */
@@ -235,12 +239,13 @@ export async function refreshFacts(
     if (d.startsWith(CUSTOMER_PREFIX)) customers.add(d.slice(CUSTOMER_PREFIX.length));
     else threadDirty.push(d);
   }
-  for (const chunk of chunks(threadDirty, 2000)) {
-    const rows = await store.db
-      .selectFrom('threads')
-      .select(['thread', 'customer_id'])
-      .where('thread', 'in', chunk)
-      .execute();
+  for (const chunk of chunks(threadDirty, 20_000)) {
+    const rows = await whereIn<{ thread: string; customer_id: string | null }>(
+      store,
+      store.db,
+      'select thread, customer_id from threads where thread',
+      chunk,
+    );
     const withCustomer = new Set<string>();
     for (const r of rows) {
       if (!r.customer_id) continue;
@@ -253,9 +258,13 @@ export async function refreshFacts(
   const total = dirty.length;
   let done = 0;
   const finished = new Set<string>();
-  for (const custChunk of chunks([...customers], 1000)) {
-    const threadRows = await selectIn(store.db, custChunk, (db, part) =>
-      db.selectFrom('threads').select('thread').where('customer_id', 'in', part).execute(),
+  // Large chunks: each is one transaction, and each commit rewrites the index pages it touched.
+  for (const custChunk of chunks([...customers], REFRESH_CUSTOMERS)) {
+    const threadRows = await whereIn<{ thread: string }>(
+      store,
+      store.db,
+      'select thread from threads where customer_id',
+      custChunk,
     );
     const threads = threadRows.map((r) => r.thread).filter((t) => !finished.has(t));
     for (const t of threads) finished.add(t);
@@ -265,15 +274,14 @@ export async function refreshFacts(
   }
   for (const chunk of chunks(
     [...loose].filter((t) => !finished.has(t)),
-    2000,
+    REFRESH_CUSTOMERS,
   )) {
     await recompute(store, ctx, chunk, [], cache);
     done += chunk.length;
     onProgress?.(Math.min(done, total), total);
   }
   // Whatever is still marked (threads with no events left) has nothing to compute.
-  for (const part of chunks(dirty, 5000))
-    await store.db.deleteFrom('dirty_threads').where('thread', 'in', part).execute();
+  await whereIn(store, store.db, 'delete from dirty_threads where thread', dirty);
   cache?.clear();
   return total;
 }
@@ -329,8 +337,11 @@ async function recompute(
     if (cached) byThread.set(t, cached);
     else stored.push(t);
   }
-  const rows = await selectIn(store.db, stored, (db, part) =>
-    db.selectFrom('event_blocks').select(['thread', 'events']).where('thread', 'in', part).execute(),
+  const rows = await whereIn<{ thread: string; events: string }>(
+    store,
+    store.db,
+    'select thread, events from event_blocks where thread',
+    stored,
   );
   for (const r of rows) {
     const list = getOrInsert(byThread, r.thread, () => []);
@@ -345,10 +356,11 @@ async function recompute(
     }
   }
   const orders: OrderEvent[] = [];
-  const orderRows = await selectIn(
+  const orderRows = await whereIn<{ events: string }>(
+    store,
     store.db,
+    'select events from event_blocks where thread',
     customers.map((c) => CUSTOMER_PREFIX + c),
-    (db, part) => db.selectFrom('event_blocks').select('events').where('thread', 'in', part).execute(),
   );
   for (const r of orderRows) for (const e of decodeBlock(r.events)) if (e.kind === 'order') orders.push(e);
   orders.sort((a, b) => a.ts - b.ts || (a.id < b.id ? -1 : 1));
@@ -368,24 +380,14 @@ async function recompute(
   await store.db.transaction().execute(async (tx) => {
     const marks = [...threads, ...customers.map((c) => CUSTOMER_PREFIX + c)];
     // Threads that began in this import (from the cache) have no facts yet: nothing to delete.
-    for (const part of chunks(stored, 5000)) {
-      for (const table of [
-        'conversations',
-        'segments',
-        'responses',
-        'conversation_tags',
-        'tickets',
-      ] as const) {
-        await tx.deleteFrom(table).where('thread', 'in', part).execute();
-      }
-    }
+    for (const table of ['conversations', 'segments', 'responses', 'conversation_tags', 'tickets'])
+      await whereIn(store, tx, `delete from ${table} where thread`, stored);
     await bulkInsert(store, tx, 'conversations', facts.conversations);
     await bulkInsert(store, tx, 'segments', facts.segments);
     await bulkInsert(store, tx, 'responses', facts.responses);
     await bulkInsert(store, tx, 'conversation_tags', facts.tags);
     await bulkInsert(store, tx, 'tickets', facts.tickets);
-    for (const part of chunks(marks, 5000))
-      await tx.deleteFrom('dirty_threads').where('thread', 'in', part).execute();
+    await whereIn(store, tx, 'delete from dirty_threads where thread', marks);
     // The daily rollups (metrics/rollups.ts) no longer describe the facts: rebuilt on the next report.
     await tx.deleteFrom('rollup_state').execute();
   });
@@ -393,14 +395,4 @@ async function recompute(
 
 function* chunks<T>(list: T[], size: number): Generator<T[]> {
   for (let i = 0; i < list.length; i += size) yield list.slice(i, i + size);
-}
-
-async function selectIn<R>(
-  db: Kysely<Database> | Transaction<Database>,
-  values: string[],
-  query: (db: Kysely<Database>, part: string[]) => Promise<R[]>,
-): Promise<R[]> {
-  const out: R[] = [];
-  for (const part of chunks(values, 5000)) out.push(...(await query(db, part)));
-  return out;
 }

@@ -278,3 +278,30 @@ export async function insertBlocks(
     i = end;
   }
 }
+
+/**
+ * `<head> in (values)` over a list of any length: `head` is a statement up to the column, e.g.
+ * `select thread from threads where customer_id`. One statement text per query on SQLite (the
+ * list is one JSON parameter, so the statement is prepared once), an array parameter on
+ * PostgreSQL. Returns the rows of a select; [] for other statements.
+ */
+export async function whereIn<R>(
+  store: Store,
+  db: Kysely<Database>,
+  head: string,
+  values: string[],
+): Promise<R[]> {
+  const out: R[] = [];
+  for (let i = 0; i < values.length; i += LIST_CHUNK) {
+    const part = values.slice(i, i + LIST_CHUNK);
+    if (store.sqlite) {
+      const st = sqliteStatement(store, `${head} in (select value from json_each(?))`);
+      if (st.reader) for (const r of st.all(JSON.stringify(part)) as R[]) out.push(r);
+      else st.run(JSON.stringify(part));
+    } else {
+      const r = await sql<R>`${sql.raw(head)} = any(${part}::text[])`.execute(db);
+      for (const row of r.rows) out.push(row);
+    }
+  }
+  return out;
+}
