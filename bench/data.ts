@@ -29,17 +29,23 @@ export async function dataset(
   const out = createWriteStream(file);
   let messages = 0;
   let events = 0;
-  outer: for (const batch of generateDemo({ agents, days, seed: 7, end: '2025-11-30' })) {
+  let full = false;
+  for (const batch of generateDemo({ agents, days, seed: 7, end: '2025-11-30' })) {
     let chunk = '';
     for (const e of batch) {
       if (e.kind === 'message') {
-        if (messages >= maxMessages) break outer;
+        if (messages >= maxMessages) {
+          full = true;
+          break;
+        }
         messages++;
       }
       events++;
       chunk += `${JSON.stringify(e)}\n`;
     }
+    // The last batch's events up to the limit are written too (run.ts used to drop them).
     if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
+    if (full) break;
   }
   await new Promise<void>((r) => out.end(() => r()));
   const d = { file, messages, events, agents, days };

@@ -1,6 +1,6 @@
 /** `cspulse import`: files → inbox → facts, with a summary of what was accepted and rejected. */
 import type { ImportFormat } from '../connectors/index.ts';
-import { readPrepared } from '../ingest/import-reader.ts';
+import { ImportReader } from '../ingest/import-reader.ts';
 import { ImportCache, recordRejects, refreshFacts, storePrepared } from '../ingest/pipeline.ts';
 import type { Reject } from '../model/events.ts';
 import type { Store } from '../store/db.ts';
@@ -34,13 +34,31 @@ export async function importFiles(
         summary.rejects.push({ file: r.file, line: r.line, reason: r.reason });
   };
   const cache = new ImportCache();
+  const reader = new ImportReader(files, { batchSize: IMPORT_BATCH, workerMinBytes: o.workerMinBytes });
+  try {
+    if (reader.usesWorker) cache.remote = reader;
+    await importEach(store, files, format, reader, cache, note, summary, o.quiet);
+    await refreshFacts(store, o.quiet ? undefined : progressBar('计算 / computing facts'), undefined, cache);
+  } finally {
+    await reader.close();
+  }
+  return summary;
+}
+
+async function importEach(
+  store: Store,
+  files: string[],
+  format: ImportFormat,
+  reader: ImportReader,
+  cache: ImportCache,
+  note: (rs: Reject[]) => void,
+  summary: ImportSummary,
+  quiet?: boolean,
+): Promise<void> {
   for (const file of files) {
-    const bar = o.quiet ? undefined : progressBar(`导入 / importing ${file}`);
+    const bar = quiet ? undefined : progressBar(`导入 / importing ${file}`);
     try {
-      for await (const batch of readPrepared(file, format, {
-        batchSize: IMPORT_BATCH,
-        workerMinBytes: o.workerMinBytes,
-      })) {
+      for await (const batch of reader.read(file, format)) {
         const r = await storePrepared(store, batch.prepared, cache);
         summary.accepted += r.accepted;
         summary.duplicates += r.duplicates;
@@ -53,12 +71,14 @@ export async function importFiles(
       }
     } catch (e) {
       // One unreadable file does not stop the others; what was accepted before stays accepted.
+      // What the cache and the worker hold may now differ from what was stored: facts are read
+      // back from the database instead.
+      cache.clear();
+      cache.remote = undefined;
       const reject = { file, line: 0, reason: (e as Error).message };
       await recordRejects(store, [reject]);
       note([reject]);
       summary.failedFiles.push(file);
     }
   }
-  await refreshFacts(store, o.quiet ? undefined : progressBar('计算 / computing facts'), undefined, cache);
-  return summary;
 }

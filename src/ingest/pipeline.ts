@@ -25,9 +25,8 @@ import {
 import type { Database } from '../store/schema.ts';
 import { loadSettings } from '../store/settings.ts';
 import { decodeBlock, encodeBlock } from './blocks.ts';
-import { BusinessCalendar } from './business-hours.ts';
 import { applyCustomerFacts } from './customer-pass.ts';
-import { Identities } from './identities.ts';
+import { Identities, type IdentitySnapshot, type PendingAgent } from './identities.ts';
 import {
   CUSTOMER_PREFIX,
   INVALID,
@@ -37,7 +36,8 @@ import {
   prepareBatch,
   REPEAT,
 } from './prepare.ts';
-import { buildThreadFacts, greetingMatcher, type SessionContext, type ThreadFacts } from './sessionise.ts';
+import type { ThreadFacts } from './sessionise.ts';
+import { addFacts, contextFor, type FactsContext, factsOfThreads } from './thread-facts.ts';
 
 export { safeRaw } from './prepare.ts';
 import { getOrInsert } from '../util/maps.ts';
@@ -63,8 +63,18 @@ export class ImportCache {
   private threads = new Map<string, string[]>();
   private partial = new Set<string>();
   private size = 0;
+  /**
+   * An import worker holding the events of the threads it read (import-reader.ts): then only the
+   * names of complete threads are kept here, and their facts are asked of the worker.
+   */
+  remote?: FactsSource;
 
   constructor(private readonly limit = 2_000_000) {}
+
+  /** Whether the worker holds every event of this thread (it computes its facts). */
+  isRemote(thread: string): boolean {
+    return this.remote !== undefined && this.threads.has(thread) && !this.partial.has(thread);
+  }
 
   /** All events of a thread, if this import saw every one of them (partial threads hold none). */
   complete(thread: string): CanonicalEvent[] | undefined {
@@ -82,6 +92,14 @@ export class ImportCache {
 
   /** The blocks one batch stored; before the batch registers its threads. */
   async add(store: Store, tx: Kysely<Database>, blocks: NewBlock[]): Promise<void> {
+    if (this.remote) {
+      // A block the worker did not keep (over its limit) leaves its thread to the database.
+      for (const b of blocks)
+        if (!b.held) {
+          this.partial.add(b.thread);
+          this.threads.delete(b.thread);
+        }
+    }
     const unseen: string[] = [];
     for (const b of blocks) {
       if (isConversationThread(b.thread) && !this.threads.has(b.thread) && !this.partial.has(b.thread))
@@ -96,7 +114,9 @@ export class ImportCache {
         this.partial.add(b.thread);
         continue;
       }
-      if (list) list.push(b.events);
+      if (this.remote) {
+        if (!list) this.threads.set(b.thread, []);
+      } else if (list) list.push(b.events);
       else this.threads.set(b.thread, [b.events]);
       this.size += b.count;
     }
@@ -172,6 +192,20 @@ interface NewBlock {
   events: string;
   count: number;
   owner: string | null;
+  /** Whether the import worker keeps this block's events (see PreparedBlock.held). */
+  held: boolean;
+}
+
+/** Facts computed away from this thread, with the agents made for unknown accounts there. */
+export interface RemoteFacts {
+  facts: ThreadFacts;
+  agents: PendingAgent[];
+}
+
+/** Who computes the facts of the threads an import worker holds. */
+export interface FactsSource {
+  setContext(settings: Settings, identities: IdentitySnapshot): void;
+  facts(threads: string[]): Promise<RemoteFacts>;
 }
 
 function wholeBlocks(p: PreparedBatch): NewBlock[] {
@@ -180,6 +214,7 @@ function wholeBlocks(p: PreparedBatch): NewBlock[] {
     events: b.events,
     count: b.members.length,
     owner: b.owner,
+    held: b.held,
   }));
 }
 
@@ -190,7 +225,7 @@ function newPartsOfBlocks(p: PreparedBatch, added: boolean[]): NewBlock[] {
     const fresh = b.members.filter((i) => added[i]).length;
     if (fresh === 0) continue;
     if (fresh === b.members.length) {
-      out.push({ thread: b.thread, events: b.events, count: fresh, owner: b.owner });
+      out.push({ thread: b.thread, events: b.events, count: fresh, owner: b.owner, held: b.held });
       continue;
     }
     const events = decodeBlock(b.events).filter((_, k) => added[b.members[k]!]);
@@ -199,6 +234,8 @@ function newPartsOfBlocks(p: PreparedBatch, added: boolean[]): NewBlock[] {
       events: encodeBlock(events),
       count: events.length,
       owner: events.find((e) => e.customer)?.customer?.id ?? null,
+      // The worker's copy has events that were not stored: the thread is read from the database.
+      held: false,
     });
   }
   return out;
@@ -256,8 +293,8 @@ export async function refreshFacts(
   }
 
   const total = dirty.length;
-  let done = 0;
   const finished = new Set<string>();
+  const jobs: { threads: string[]; customers: string[] }[] = [];
   // Large chunks: each is one transaction, and each commit rewrites the index pages it touched.
   for (const custChunk of chunks([...customers], REFRESH_CUSTOMERS)) {
     const threadRows = await whereIn<{ thread: string }>(
@@ -268,16 +305,28 @@ export async function refreshFacts(
     );
     const threads = threadRows.map((r) => r.thread).filter((t) => !finished.has(t));
     for (const t of threads) finished.add(t);
-    await recompute(store, ctx, threads, custChunk, cache);
-    done += custChunk.length;
-    onProgress?.(Math.min(done, total), total);
+    jobs.push({ threads, customers: custChunk });
   }
   for (const chunk of chunks(
     [...loose].filter((t) => !finished.has(t)),
     REFRESH_CUSTOMERS,
-  )) {
-    await recompute(store, ctx, chunk, [], cache);
-    done += chunk.length;
+  ))
+    jobs.push({ threads: chunk, customers: [] });
+
+  // With an import worker holding the new threads, it computes the facts of the next chunk while
+  // this thread writes the current one.
+  const remote = cache?.remote;
+  if (remote) remote.setContext(settings, ctx.identities.snapshot());
+  const ask = (j: (typeof jobs)[number] | undefined) =>
+    j && remote ? remote.facts(j.threads.filter((t) => cache!.isRemote(t))) : undefined;
+  let next = ask(jobs[0]);
+  let done = 0;
+  for (let i = 0; i < jobs.length; i++) {
+    const job = jobs[i]!;
+    const mine = next;
+    next = ask(jobs[i + 1]);
+    await recompute(store, ctx, job.threads, job.customers, cache, mine);
+    done += job.customers.length || job.threads.length;
     onProgress?.(Math.min(done, total), total);
   }
   // Whatever is still marked (threads with no events left) has nothing to compute.
@@ -301,38 +350,22 @@ export async function markAllDirty(store: Store): Promise<number> {
   return threads.length;
 }
 
-async function sessionContext(
-  store: Store,
-  settings: Settings,
-): Promise<SessionContext & { identities: Identities }> {
-  const identities = await Identities.load(store);
-  const org = new BusinessCalendar(settings.businessHours, settings.timezone);
-  const byGroup = new Map<string, BusinessCalendar>();
-  for (const [group, hours] of Object.entries(settings.groupBusinessHours))
-    byGroup.set(group, new BusinessCalendar(hours, settings.timezone));
-  return {
-    identities,
-    settings,
-    greeting: greetingMatcher(settings.filters.greetingPatterns),
-    agentFor: (channel, account) => identities.agentFor(channel, account),
-    calendarFor: (agentId) => {
-      if (agentId === null || byGroup.size === 0) return org;
-      const group = identities.agents.get(agentId)?.group;
-      return (group && byGroup.get(group)) || org;
-    },
-  };
+async function sessionContext(store: Store, settings: Settings): Promise<FactsContext> {
+  return contextFor(settings, await Identities.load(store));
 }
 
 async function recompute(
   store: Store,
-  ctx: SessionContext & { identities: Identities },
+  ctx: FactsContext,
   threads: string[],
   customers: string[],
   cache?: ImportCache,
+  remote?: Promise<RemoteFacts>,
 ): Promise<void> {
   const byThread = new Map<string, CanonicalEvent[]>();
   const stored: string[] = [];
   for (const t of threads) {
+    if (remote && cache?.isRemote(t)) continue;
     const cached = cache?.complete(t);
     if (cached) byThread.set(t, cached);
     else stored.push(t);
@@ -347,14 +380,6 @@ async function recompute(
     const list = getOrInsert(byThread, r.thread, () => []);
     for (const e of decodeBlock(r.events)) list.push(e);
   }
-  for (const events of byThread.values()) {
-    for (const e of events) {
-      // Register accounts with their display names before the facts refer to them.
-      if ((e.kind === 'message' && e.role === 'agent') || e.kind === 'assignment') {
-        ctx.identities.agentFor(e.channel, e.account ?? '(unknown)', e.accountName);
-      } else if (e.kind === 'ticket' && e.account) ctx.identities.agentFor(e.channel, e.account);
-    }
-  }
   const orders: OrderEvent[] = [];
   const orderRows = await whereIn<{ events: string }>(
     store,
@@ -365,14 +390,12 @@ async function recompute(
   for (const r of orderRows) for (const e of decodeBlock(r.events)) if (e.kind === 'order') orders.push(e);
   orders.sort((a, b) => a.ts - b.ts || (a.id < b.id ? -1 : 1));
 
-  const facts: ThreadFacts = { conversations: [], segments: [], responses: [], tags: [], tickets: [] };
-  for (const [thread, events] of byThread) {
-    const f = buildThreadFacts(thread, events, ctx);
-    facts.conversations.push(...f.conversations);
-    facts.segments.push(...f.segments);
-    facts.responses.push(...f.responses);
-    facts.tags.push(...f.tags);
-    facts.tickets.push(...f.tickets);
+  const facts = factsOfThreads(byThread, ctx);
+  if (remote) {
+    // Threads held by the import worker: computed there while this thread wrote the previous chunk.
+    const r = await remote;
+    addFacts(facts, r.facts);
+    for (const a of r.agents) ctx.identities.agentFor(a.platform, a.account, a.name);
   }
   applyCustomerFacts(facts.conversations, facts.tickets, orders, ctx.settings);
   await ctx.identities.flush();

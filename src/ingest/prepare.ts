@@ -24,6 +24,8 @@ export interface PreparedBlock {
   members: number[];
   /** First customer id among the block's events (threads record their customer). */
   owner: string | null;
+  /** Whether the import worker keeps these events to compute the thread's facts itself. */
+  held: boolean;
 }
 
 export interface PreparedBatch {
@@ -75,6 +77,8 @@ export function prepareBatch(
   items: readonly { line: number; raw: unknown }[],
   file: string,
   defaultSource = 'import',
+  /** Offered each block's events; says whether it keeps them (the import worker does). */
+  keep?: (thread: string, events: CanonicalEvent[]) => boolean,
 ): PreparedBatch {
   const status = new Uint8Array(items.length);
   const rejects: Reject[] = [];
@@ -116,6 +120,12 @@ export function prepareBatch(
   }
   const blocks: PreparedBlock[] = [];
   for (const [thread, g] of groups)
-    blocks.push({ thread, events: encodeBlock(g.events), members: g.members, owner: g.owner });
+    blocks.push({
+      thread,
+      events: encodeBlock(g.events),
+      members: g.members,
+      owner: g.owner,
+      held: keep ? keep(thread, g.events) : false,
+    });
   return { status, validItem, sources, ids, blocks, rejects };
 }

@@ -13,7 +13,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { importFiles } from '../../src/cli/import.ts';
 import { generateDemo } from '../../src/demo/generate.ts';
 import { decodeBlock, encodeBlock } from '../../src/ingest/blocks.ts';
-import { readPrepared } from '../../src/ingest/import-reader.ts';
+import { ImportReader } from '../../src/ingest/import-reader.ts';
 import { accept, refreshFacts } from '../../src/ingest/pipeline.ts';
 import type { CanonicalEvent, CanonicalEventInput } from '../../src/model/events.ts';
 import type { Store } from '../../src/store/db.ts';
@@ -167,14 +167,34 @@ describe.each(DIALECTS)('bulk import on %s', (dialect) => {
 });
 
 describe('the worker reader', () => {
-  it('stops its worker when the reading stops early', async () => {
+  it('gives up a file read halfway and reads the next one whole', async () => {
     const file = ndjson('early.ndjson', events);
-    let batches = 0;
-    for await (const b of readPrepared(file, 'ndjson', { batchSize: 100, workerMinBytes: 0 })) {
-      expect(b.prepared.ids.length).toBeGreaterThan(0);
-      if (++batches === 2) break;
+    const reader = new ImportReader([file], { batchSize: 100, workerMinBytes: 0 });
+    try {
+      expect(reader.usesWorker).toBe(true);
+      let batches = 0;
+      for await (const b of reader.read(file, 'ndjson')) {
+        expect(b.prepared.ids.length).toBeGreaterThan(0);
+        if (++batches === 2) break;
+      }
+      expect(batches).toBe(2);
+      let items = 0;
+      for await (const b of reader.read(file, 'auto')) items += b.prepared.status.length;
+      expect(items).toBe(events.length);
+    } finally {
+      await reader.close();
     }
-    expect(batches).toBe(2);
+  });
+
+  it('refuses facts of a thread it does not hold, naming it', async () => {
+    const file = ndjson('held.ndjson', events.slice(0, 10));
+    const reader = new ImportReader([file], { workerMinBytes: 0 });
+    try {
+      for await (const _ of reader.read(file, 'ndjson'));
+      await expect(reader.facts(['web|#nobody'])).rejects.toThrow(/facts asked before the context/);
+    } finally {
+      await reader.close();
+    }
   });
 });
 
