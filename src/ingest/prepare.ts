@@ -77,8 +77,8 @@ export function prepareBatch(
   items: readonly { line: number; raw: unknown }[],
   file: string,
   defaultSource = 'import',
-  /** Offered each block's events; says whether it keeps them (the import worker does). */
-  keep?: (thread: string, events: CanonicalEvent[]) => boolean,
+  /** Offered each block (its events, encoded); says whether it keeps them (the import worker does). */
+  keep?: (thread: string, block: string, count: number) => boolean,
 ): PreparedBatch {
   const status = new Uint8Array(items.length);
   const rejects: Reject[] = [];
@@ -119,13 +119,15 @@ export function prepareBatch(
     if (g.owner === null && e.customer) g.owner = e.customer.id;
   }
   const blocks: PreparedBlock[] = [];
-  for (const [thread, g] of groups)
+  for (const [thread, g] of groups) {
+    const events = encodeBlock(g.events);
     blocks.push({
       thread,
-      events: encodeBlock(g.events),
+      events,
       members: g.members,
       owner: g.owner,
-      held: keep ? keep(thread, g.events) : false,
+      held: keep ? keep(thread, events, g.events.length) : false,
     });
+  }
   return { status, validItem, sources, ids, blocks, rejects };
 }
