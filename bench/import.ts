@@ -9,7 +9,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { rmSync, statSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { exists, importDataset, OUT } from './data.ts';
 
@@ -125,8 +125,10 @@ async function main(): Promise<void> {
     `## ${new Date().toISOString().slice(0, 10)} — ${cpus().length} cores (${cpus()[0]?.model.trim()}), ${fmt(totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
   );
   console.log('');
-  console.log('| code | database | messages | events | file MB | conversations | s | msg/s | peak RSS MB |');
-  console.log('|---|---|---|---|---|---|---|---|---|');
+  console.log(
+    '| code | database | messages | events | file MB | conversations | s | msg/s | CPU s | peak RSS MB | load before |',
+  );
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|');
   await withPostgres(dialects.includes('postgres'), async (admin) => {
     for (const size of sizes) {
       const d = await importDataset(size);
@@ -138,9 +140,11 @@ async function main(): Promise<void> {
             target = join(OUT, `import-${name}-${size}.db`);
             for (const f of [target, `${target}-wal`, `${target}-shm`]) rmSync(f, { force: true });
           } else target = await freshPg(admin!, `bench_${name}_${size}`);
+          // The machine is shared: the 1-minute load average says how much it was.
+          const load = loadavg()[0]!;
           const t = run(root, d.file, target, d.agents);
           console.log(
-            `| ${name} | ${dialect} | ${fmt(d.messages)} | ${fmt(d.events)} | ${fmt(statSync(d.file).size / 2 ** 20, 1)} | ${fmt(t.conversations)} | ${fmt(t.seconds, 2)} | ${fmt(d.messages / t.seconds)} | ${fmt(t.peakRssMb)} |`,
+            `| ${name} | ${dialect} | ${fmt(d.messages)} | ${fmt(d.events)} | ${fmt(statSync(d.file).size / 2 ** 20, 1)} | ${fmt(t.conversations)} | ${fmt(t.seconds, 2)} | ${fmt(d.messages / t.seconds)} | ${fmt(t.cpuSeconds, 1)} | ${fmt(t.peakRssMb)} | ${fmt(load, 1)} |`,
           );
         }
       }
