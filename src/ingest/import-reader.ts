@@ -122,7 +122,6 @@ export class ImportReader implements FactsSource {
       resourceLimits: { maxYoungGenerationSizeMb: 96 },
       workerData: { ...data, tsx: tsxApi(), module: new URL('./import-worker.ts', import.meta.url).href },
     });
-    this.worker.unref();
     this.worker.on('message', (m: WorkerMessage) => {
       if (m.type === 'facts' || m.type === 'facts-error') {
         const waiting = this.answers.get(m.id);
