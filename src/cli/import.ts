@@ -34,7 +34,12 @@ export async function importFiles(
         summary.rejects.push({ file: r.file, line: r.line, reason: r.reason });
   };
   const cache = new ImportCache();
-  const reader = new ImportReader(files, { batchSize: IMPORT_BATCH, workerMinBytes: o.workerMinBytes });
+  const reader = new ImportReader(files, {
+    batchSize: IMPORT_BATCH,
+    // On PostgreSQL the worker made imports slower (measured: 100k messages 11–15 s in line,
+    // 17–20 s with it, +4–5 CPU s; bench/RESULTS.md 2026-12-03): there it is only used when asked.
+    workerMinBytes: o.workerMinBytes ?? (store.dialect === 'postgres' ? Number.POSITIVE_INFINITY : undefined),
+  });
   try {
     if (reader.usesWorker) cache.remote = reader;
     await importEach(store, files, format, reader, cache, note, summary, o.quiet);
