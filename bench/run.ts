@@ -6,11 +6,12 @@
  *   BENCH_FULL=1 npm run bench        # also 300 agents × 90 days (about 17M events; long)
  *   BENCH_ONLY=reports npm run bench  # report timings again on the databases left in bench/out
  */
-import { createWriteStream, existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, rmSync, statSync } from 'node:fs';
 import { cpus, totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { importFiles } from '../src/cli/import.ts';
 import { demoRoster, generateDemo } from '../src/demo/generate.ts';
+import { type Dataset, dataset, importDataset, OUT } from './data.ts';
 import { loadDemo } from '../src/demo/load.ts';
 import { importRoster } from '../src/ingest/identities.ts';
 import { runReport } from '../src/metrics/report.ts';
@@ -20,48 +21,9 @@ import { readEvents } from '../src/connectors/index.ts';
 import { ensureRollups } from '../src/metrics/rollups.ts';
 import { validateEvent } from '../src/model/events.ts';
 
-const OUT = join(import.meta.dirname, 'out');
-mkdirSync(OUT, { recursive: true });
 const small = process.env.BENCH_SCALE === 'small';
 /** BENCH_ONLY=reports: only the report timings, on the databases a previous run left in bench/out. */
 const reportsOnly = process.env.BENCH_ONLY === 'reports';
-
-interface Dataset {
-  file: string;
-  messages: number;
-  events: number;
-  agents: number;
-  days: number;
-}
-
-/** Write a demo dataset as canonical NDJSON, stopping once it holds `messages` messages. */
-async function dataset(
-  agents: number,
-  days: number,
-  maxMessages = Number.POSITIVE_INFINITY,
-): Promise<Dataset> {
-  const file = join(
-    OUT,
-    `demo-${agents}x${days}${Number.isFinite(maxMessages) ? `-${maxMessages}` : ''}.ndjson`,
-  );
-  const out = createWriteStream(file);
-  let messages = 0;
-  let events = 0;
-  outer: for (const batch of generateDemo({ agents, days, seed: 7, end: '2025-11-30' })) {
-    let chunk = '';
-    for (const e of batch) {
-      if (e.kind === 'message') {
-        if (messages >= maxMessages) break outer;
-        messages++;
-      }
-      events++;
-      chunk += `${JSON.stringify(e)}\n`;
-    }
-    if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
-  }
-  await new Promise<void>((r) => out.end(() => r()));
-  return { file, messages, events, agents, days };
-}
 
 async function withPostgres<T>(fn: (url: string) => Promise<T>): Promise<T> {
   if (process.env.BENCH_DATABASE_URL) return fn(process.env.BENCH_DATABASE_URL);
@@ -169,8 +131,7 @@ async function main() {
     const sizes = [million / 10, million];
     await withPostgres(async (admin) => {
       for (const size of sizes) {
-        // About 14,800 messages per demo agent a month: enough agents to reach the size.
-        const d = await dataset(Math.ceil(size / 14_000), 30, size);
+        const d = await importDataset(size);
         const sqlitePath = freshSqlite(`import-${size}`);
         const s = await timeImport(sqlitePath, d);
         const p = await timeImport(await freshPg(admin, `bench_${size}`), d);

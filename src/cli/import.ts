@@ -1,10 +1,10 @@
 /** `cspulse import`: files → inbox → facts, with a summary of what was accepted and rejected. */
 import type { ImportFormat } from '../connectors/index.ts';
 import type { ColumnOptions } from '../connectors/csv/columns.ts';
-import { readEvents } from '../connectors/index.ts';
 import { dictionaryDir, loadUserDictionaries } from '../ingest/dictionaries.ts';
+import { ImportReader } from '../ingest/import-reader.ts';
 import { loadMapping } from '../ingest/mappings.ts';
-import { accept, ImportCache, recordRejects, refreshFacts } from '../ingest/pipeline.ts';
+import { ImportCache, recordRejects, refreshFacts, storePrepared } from '../ingest/pipeline.ts';
 import type { Reject } from '../model/events.ts';
 import type { Store } from '../store/db.ts';
 import { progressBar } from './progress.ts';
@@ -18,7 +18,7 @@ export interface ImportSummary {
 }
 
 /** Events per transaction: fewer, larger commits write each index page once instead of many times. */
-const IMPORT_BATCH = 50_000;
+const IMPORT_BATCH = 100_000;
 
 /** At most this many rejects are listed in the summary; all of them are kept in the database. */
 const LISTED_REJECTS = 1000;
@@ -27,7 +27,7 @@ export async function importFiles(
   store: Store,
   files: string[],
   format: ImportFormat,
-  o: { quiet?: boolean; mapping?: string; dictionaries?: string } = {},
+  o: { quiet?: boolean; mapping?: string; dictionaries?: string; workerMinBytes?: number } = {},
 ): Promise<ImportSummary> {
   const summary: ImportSummary = { accepted: 0, duplicates: 0, rejected: 0, rejects: [], failedFiles: [] };
   // A wrong mapping name or dictionary file stops the import before any file is read.
@@ -42,11 +42,38 @@ export async function importFiles(
         summary.rejects.push({ file: r.file, line: r.line, reason: r.reason });
   };
   const cache = new ImportCache();
+  const reader = new ImportReader(files, {
+    batchSize: IMPORT_BATCH,
+    columns,
+    // On PostgreSQL the worker made imports slower (measured: 100k messages 11–15 s in line,
+    // 17–20 s with it, +4–5 CPU s; bench/RESULTS.md 2026-12-03): there it is only used when asked.
+    workerMinBytes: o.workerMinBytes ?? (store.dialect === 'postgres' ? Number.POSITIVE_INFINITY : undefined),
+  });
+  try {
+    if (reader.usesWorker) cache.remote = reader;
+    await importEach(store, files, format, reader, cache, note, summary, o.quiet);
+    await refreshFacts(store, o.quiet ? undefined : progressBar('计算 / computing facts'), undefined, cache);
+  } finally {
+    await reader.close();
+  }
+  return summary;
+}
+
+async function importEach(
+  store: Store,
+  files: string[],
+  format: ImportFormat,
+  reader: ImportReader,
+  cache: ImportCache,
+  note: (rs: Reject[]) => void,
+  summary: ImportSummary,
+  quiet?: boolean,
+): Promise<void> {
   for (const file of files) {
-    const bar = o.quiet ? undefined : progressBar(`导入 / importing ${file}`);
+    const bar = quiet ? undefined : progressBar(`导入 / importing ${file}`);
     try {
-      for await (const batch of readEvents(file, format, { batchSize: IMPORT_BATCH, columns })) {
-        const r = await accept(store, batch.items, file, 'import', cache);
+      for await (const batch of reader.read(file, format)) {
+        const r = await storePrepared(store, batch.prepared, cache);
         summary.accepted += r.accepted;
         summary.duplicates += r.duplicates;
         note(r.rejects);
@@ -58,12 +85,14 @@ export async function importFiles(
       }
     } catch (e) {
       // One unreadable file does not stop the others; what was accepted before stays accepted.
+      // What the cache and the worker hold may now differ from what was stored: facts are read
+      // back from the database instead.
+      cache.clear();
+      cache.remote = undefined;
       const reject = { file, line: 0, reason: (e as Error).message };
       await recordRejects(store, [reject]);
       note([reject]);
       summary.failedFiles.push(file);
     }
   }
-  await refreshFacts(store, o.quiet ? undefined : progressBar('计算 / computing facts'), undefined, cache);
-  return summary;
 }

@@ -36,12 +36,45 @@ export function rosterAgentId(entry: RosterEntry): string {
   return entry.employeeNo ? `emp-${entry.employeeNo}` : `name-${shortHash(entry.name)}`;
 }
 
+/** An agent made for an account nobody has claimed, not yet written (see `flush`). */
+export interface PendingAgent {
+  id: string;
+  platform: string;
+  account: string;
+  name: string;
+}
+
+/** What a worker thread needs to resolve accounts as the main thread does (plain data). */
+export interface IdentitySnapshot {
+  aliases: [string, string][];
+  agents: AgentInfo[];
+}
+
 export class Identities {
   private aliases = new Map<string, string>();
   readonly agents = new Map<string, AgentInfo>();
-  private pending = new Map<string, { id: string; platform: string; account: string; name: string }>();
+  private pending = new Map<string, PendingAgent>();
 
-  private constructor(private store: Store) {}
+  private constructor(private store: Store | null) {}
+
+  snapshot(): IdentitySnapshot {
+    return { aliases: [...this.aliases], agents: [...this.agents.values()] };
+  }
+
+  /** Resolution only, away from the database: new agents are handed back by `takePending`. */
+  static fromSnapshot(s: IdentitySnapshot): Identities {
+    const ids = new Identities(null);
+    for (const [k, v] of s.aliases) ids.aliases.set(k, v);
+    for (const a of s.agents) ids.agents.set(a.id, { ...a });
+    return ids;
+  }
+
+  /** The agents made since the last call, forgotten as pending (the caller writes them). */
+  takePending(): PendingAgent[] {
+    const rows = [...this.pending.values()];
+    this.pending.clear();
+    return rows;
+  }
 
   static async load(store: Store): Promise<Identities> {
     const ids = new Identities(store);
@@ -50,6 +83,7 @@ export class Identities {
   }
 
   async reload(): Promise<void> {
+    if (!this.store) throw new Error('identities from a snapshot cannot be reloaded');
     this.aliases.clear();
     this.agents.clear();
     for (const a of await this.store.db.selectFrom('agent_accounts').selectAll().execute()) {
@@ -96,8 +130,8 @@ export class Identities {
 
   /** Store the agents created for unknown accounts since the last flush. */
   async flush(): Promise<number> {
-    const rows = [...this.pending.values()];
-    this.pending.clear();
+    if (!this.store) throw new Error('identities from a snapshot cannot be written');
+    const rows = this.takePending();
     if (!rows.length) return 0;
     const now = Date.now();
     for (let i = 0; i < rows.length; i += rowsPerInsert(6)) {

@@ -9,23 +9,37 @@
  *    from the stored events, then swaps their facts in one transaction. Arrival order therefore
  *    never matters, and a late event costs only its customer's threads.
  */
-import { type Kysely, sql, type Transaction } from 'kysely';
-import { type CanonicalEvent, type OrderEvent, type Reject, validateEvent } from '../model/events.ts';
+import type { Kysely } from 'kysely';
+import type { CanonicalEvent, OrderEvent, Reject } from '../model/events.ts';
 import type { Settings } from '../model/settings.ts';
 import type { Store } from '../store/db.ts';
-import { bulkInsert } from '../store/bulk.ts';
+import {
+  bulkInsert,
+  insertBlocks,
+  insertEventKeys,
+  knownThreads,
+  markThreads,
+  registerThreads,
+  whereIn,
+} from '../store/bulk.ts';
 import type { Database } from '../store/schema.ts';
 import { loadSettings } from '../store/settings.ts';
-import { BusinessCalendar } from './business-hours.ts';
+import { decodeBlock, encodeBlock } from './blocks.ts';
 import { applyCustomerFacts } from './customer-pass.ts';
-import { Identities } from './identities.ts';
+import { Identities, type IdentitySnapshot, type PendingAgent } from './identities.ts';
 import {
-  buildThreadFacts,
-  greetingMatcher,
-  type SessionContext,
-  type ThreadFacts,
-  threadOf,
-} from './sessionise.ts';
+  CUSTOMER_PREFIX,
+  INVALID,
+  isConversationThread,
+  PRESENCE_PREFIX,
+  type PreparedBatch,
+  prepareBatch,
+  REPEAT,
+} from './prepare.ts';
+import type { ThreadFacts } from './sessionise.ts';
+import { addFacts, contextFor, type FactsContext, factsOfThreads } from './thread-facts.ts';
+
+export { safeRaw } from './prepare.ts';
 import { getOrInsert } from '../util/maps.ts';
 
 export type Outcome = 'accepted' | 'duplicate' | 'rejected';
@@ -39,36 +53,34 @@ export interface AcceptResult {
 }
 
 /**
- * The thread column of an event: its conversation thread; for orders and inquiries, which belong
- * to a customer, `cust|<customer>`; for presence, `presence|<channel>|<account>`.
- */
-const CUSTOMER_PREFIX = 'cust|';
-const PRESENCE_PREFIX = 'presence|';
-
-function storageKey(e: CanonicalEvent): string {
-  const thread = threadOf(e);
-  if (thread) return thread;
-  if (e.customer) return CUSTOMER_PREFIX + e.customer.id;
-  return `${PRESENCE_PREFIX}${e.channel}|${'account' in e ? (e.account ?? '') : ''}`;
-}
-
-/**
- * The events of threads that began within one import, kept as they were accepted so that the
- * facts of a bulk import are computed without reading back what was just written (reading and
- * parsing was a quarter of import time). A thread that had events before the import, or that
+ * The events of threads that began within one import, kept as the JSON blocks that were stored,
+ * so that the facts of a bulk import are computed without reading back what was just written
+ * (reading was a quarter of import time). A thread that had events before the import, or that
  * arrives after the cap is reached, is read from the database as usual. Every `accept` of the
  * import must be given the cache, and the refresh that follows it.
  */
 export class ImportCache {
-  private threads = new Map<string, CanonicalEvent[]>();
+  private threads = new Map<string, string[]>();
   private partial = new Set<string>();
   private size = 0;
+  /**
+   * An import worker holding the events of the threads it read (import-reader.ts): then only the
+   * names of complete threads are kept here, and their facts are asked of the worker.
+   */
+  remote?: FactsSource;
 
   constructor(private readonly limit = 2_000_000) {}
 
+  /** Whether the worker holds every event of this thread (it computes its facts). */
+  isRemote(thread: string): boolean {
+    return this.remote !== undefined && this.threads.has(thread) && !this.partial.has(thread);
+  }
+
   /** All events of a thread, if this import saw every one of them (partial threads hold none). */
   complete(thread: string): CanonicalEvent[] | undefined {
-    return this.threads.get(thread);
+    const blocks = this.threads.get(thread);
+    if (!blocks) return undefined;
+    return blocks.length === 1 ? decodeBlock(blocks[0]!) : blocks.flatMap(decodeBlock);
   }
 
   /** After a refresh: the threads' facts exist now, so later batches must not count as their start. */
@@ -78,54 +90,36 @@ export class ImportCache {
     this.size = 0;
   }
 
-  /** The newly stored events of one batch, by thread. */
-  async add(tx: Kysely<Database>, added: Map<string, CanonicalEvent[]>): Promise<void> {
+  /** The blocks one batch stored; before the batch registers its threads. */
+  async add(store: Store, tx: Kysely<Database>, blocks: NewBlock[]): Promise<void> {
+    if (this.remote) {
+      // A block the worker did not keep (over its limit) leaves its thread to the database.
+      for (const b of blocks)
+        if (!b.held) {
+          this.partial.add(b.thread);
+          this.threads.delete(b.thread);
+        }
+    }
     const unseen: string[] = [];
-    for (const thread of added.keys()) {
-      if (isConversationThread(thread) && !this.threads.has(thread) && !this.partial.has(thread))
-        unseen.push(thread);
+    for (const b of blocks) {
+      if (isConversationThread(b.thread) && !this.threads.has(b.thread) && !this.partial.has(b.thread))
+        unseen.push(b.thread);
     }
     // A thread already registered before this batch had events before this import.
-    for (const part of chunks(unseen, 5000)) {
-      for (const { thread } of await tx
-        .selectFrom('threads')
-        .select('thread')
-        .where('thread', 'in', part)
-        .execute()) {
-        this.partial.add(thread);
-      }
-    }
-    for (const [thread, events] of added) {
-      if (!isConversationThread(thread) || this.partial.has(thread)) continue;
-      const list = this.threads.get(thread);
+    for (const thread of await knownThreads(store, tx, unseen)) this.partial.add(thread);
+    for (const b of blocks) {
+      if (!isConversationThread(b.thread) || this.partial.has(b.thread)) continue;
+      const list = this.threads.get(b.thread);
       if (!list && this.size >= this.limit) {
-        this.partial.add(thread);
+        this.partial.add(b.thread);
         continue;
       }
-      if (list) for (const e of events) list.push(e);
-      else this.threads.set(thread, events.slice());
-      this.size += events.length;
+      if (this.remote) {
+        if (!list) this.threads.set(b.thread, []);
+      } else if (list) list.push(b.events);
+      else this.threads.set(b.thread, [b.events]);
+      this.size += b.count;
     }
-  }
-}
-
-function isConversationThread(thread: string): boolean {
-  return !thread.startsWith(CUSTOMER_PREFIX) && !thread.startsWith(PRESENCE_PREFIX);
-}
-
-/** Every conversation thread with its customer; a customer learnt later fills in an unknown one. */
-async function registerThreads(tx: Kysely<Database>, owners: Map<string, string | null>): Promise<void> {
-  const rows = [...owners].map(([thread, customer_id]) => ({ thread, customer_id }));
-  for (const part of chunks(rows, 5000)) {
-    await tx
-      .insertInto('threads')
-      .values(part)
-      .onConflict((oc) =>
-        oc
-          .column('thread')
-          .doUpdateSet({ customer_id: sql`coalesce(threads.customer_id, excluded.customer_id)` }),
-      )
-      .execute();
   }
 }
 
@@ -137,75 +131,114 @@ export async function accept(
   defaultSource = 'import',
   cache?: ImportCache,
 ): Promise<AcceptResult> {
-  const rejects: Reject[] = [];
-  const ids: Database['event_ids'][] = [];
-  const valid: CanonicalEvent[] = [];
-  const validItem: number[] = [];
-  const outcomes = new Array<Outcome>(items.length);
-  const seen = new Set<string>();
-  let duplicates = 0;
-  for (let n = 0; n < items.length; n++) {
-    const { line, raw } = items[n]!;
-    const r = validateEvent(raw);
-    if (!r.ok) {
-      rejects.push({ file, line, reason: r.reason, raw: safeRaw(raw) });
-      outcomes[n] = 'rejected';
-      continue;
-    }
-    const e = r.event;
-    const source = e.source ?? defaultSource;
-    const key = `${source}\u0000${e.id}`;
-    if (seen.has(key)) {
-      duplicates++;
+  return storePrepared(store, prepareBatch(items, file, defaultSource), cache);
+}
+
+/**
+ * Store a prepared batch (prepare.ts) in one transaction: the event keys decide which events are
+ * new; their blocks, the dirty marks and the thread registry go in with them, so an accepted event
+ * is never lost and never half-counted.
+ */
+export async function storePrepared(
+  store: Store,
+  p: PreparedBatch,
+  cache?: ImportCache,
+): Promise<AcceptResult> {
+  const outcomes = new Array<Outcome>(p.status.length);
+  let repeats = 0;
+  for (let n = 0; n < p.status.length; n++) {
+    const s = p.status[n];
+    if (s === INVALID) outcomes[n] = 'rejected';
+    else if (s === REPEAT) {
       outcomes[n] = 'duplicate';
-      continue;
+      repeats++;
     }
-    seen.add(key);
-    validItem.push(n);
-    valid.push(e.source === source ? e : { ...e, source });
-    ids.push({ source, ext_id: e.id });
   }
   let inserted = 0;
   await store.db.transaction().execute(async (tx) => {
-    const added = await bulkInsert(store, tx, 'event_ids', ids, ['source', 'ext_id']);
-    const byThread = new Map<string, CanonicalEvent[]>();
-    const owners = new Map<string, string | null>();
-    for (let i = 0; i < valid.length; i++) {
-      outcomes[validItem[i]!] = added[i] ? 'accepted' : 'duplicate';
-      if (!added[i]) continue;
-      inserted++;
-      const e = valid[i]!;
-      const thread = storageKey(e);
-      getOrInsert(byThread, thread, () => []).push(e);
-      if (isConversationThread(thread) && !owners.get(thread)) owners.set(thread, e.customer?.id ?? null);
+    const added = await insertEventKeys(store, tx, p.sources, p.ids);
+    for (let i = 0; i < added.length; i++) {
+      outcomes[p.validItem[i]!] = added[i] ? 'accepted' : 'duplicate';
+      if (added[i]) inserted++;
     }
-    const now = Date.now();
-    await bulkInsert(
+    const blocks = inserted === p.ids.length ? wholeBlocks(p) : newPartsOfBlocks(p, added);
+    await insertBlocks(
       store,
       tx,
-      'event_blocks',
-      [...byThread].map(([thread, events]) => ({ thread, events: JSON.stringify(events), received_at: now })),
+      blocks.map((b) => b.thread),
+      blocks.map((b) => b.events),
+      Date.now(),
     );
-    if (cache) await cache.add(tx, byThread);
-    await bulkInsert(
+    if (cache) await cache.add(store, tx, blocks);
+    await markThreads(
       store,
       tx,
-      'dirty_threads',
-      [...byThread.keys()].filter((t) => !t.startsWith(PRESENCE_PREFIX)).map((thread) => ({ thread })),
+      blocks.filter((b) => !b.thread.startsWith(PRESENCE_PREFIX)).map((b) => b.thread),
     );
-    await registerThreads(tx, owners);
-    if (rejects.length) await recordRejects(store, rejects, tx);
+    const conversations = blocks.filter((b) => isConversationThread(b.thread));
+    await registerThreads(
+      store,
+      tx,
+      conversations.map((b) => b.thread),
+      conversations.map((b) => b.owner),
+    );
+    if (p.rejects.length) await recordRejects(store, p.rejects, tx);
   });
-  return { accepted: inserted, duplicates: duplicates + valid.length - inserted, rejects, outcomes };
+  return { accepted: inserted, duplicates: repeats + p.ids.length - inserted, rejects: p.rejects, outcomes };
 }
 
-export function safeRaw(raw: unknown): string | undefined {
-  try {
-    const s = typeof raw === 'string' ? raw : JSON.stringify(raw);
-    return s === undefined ? undefined : s.slice(0, 2000);
-  } catch {
-    return undefined;
+interface NewBlock {
+  thread: string;
+  events: string;
+  count: number;
+  owner: string | null;
+  /** Whether the import worker keeps this block's events (see PreparedBlock.held). */
+  held: boolean;
+}
+
+/** Facts computed away from this thread, with the agents made for unknown accounts there. */
+export interface RemoteFacts {
+  facts: ThreadFacts;
+  agents: PendingAgent[];
+}
+
+/** Who computes the facts of the threads an import worker holds. */
+export interface FactsSource {
+  setContext(settings: Settings, identities: IdentitySnapshot): void;
+  facts(threads: string[]): Promise<RemoteFacts>;
+}
+
+function wholeBlocks(p: PreparedBatch): NewBlock[] {
+  return p.blocks.map((b) => ({
+    thread: b.thread,
+    events: b.events,
+    count: b.members.length,
+    owner: b.owner,
+    held: b.held,
+  }));
+}
+
+/** Some events were stored before: each block keeps only its new events (rare: a partial re-import). */
+function newPartsOfBlocks(p: PreparedBatch, added: boolean[]): NewBlock[] {
+  const out: NewBlock[] = [];
+  for (const b of p.blocks) {
+    const fresh = b.members.filter((i) => added[i]).length;
+    if (fresh === 0) continue;
+    if (fresh === b.members.length) {
+      out.push({ thread: b.thread, events: b.events, count: fresh, owner: b.owner, held: b.held });
+      continue;
+    }
+    const events = decodeBlock(b.events).filter((_, k) => added[b.members[k]!]);
+    out.push({
+      thread: b.thread,
+      events: encodeBlock(events),
+      count: events.length,
+      owner: events.find((e) => e.customer)?.customer?.id ?? null,
+      // The worker's copy has events that were not stored: the thread is read from the database.
+      held: false,
+    });
   }
+  return out;
 }
 
 /** Rejected records are kept with their reasons (re-importing the same file does not repeat them). */
@@ -218,6 +251,9 @@ export async function recordRejects(
   const rows = rejects.map((r) => ({ file: r.file, line: r.line, reason: r.reason, raw: r.raw ?? null, at }));
   await bulkInsert(store, tx, 'rejects', rows);
 }
+
+/** Customers (or loose threads) recomputed per transaction. */
+const REFRESH_CUSTOMERS = 5000;
 
 export type RefreshProgress = (done: number, total: number) => void;
 
@@ -240,12 +276,13 @@ export async function refreshFacts(
     if (d.startsWith(CUSTOMER_PREFIX)) customers.add(d.slice(CUSTOMER_PREFIX.length));
     else threadDirty.push(d);
   }
-  for (const chunk of chunks(threadDirty, 2000)) {
-    const rows = await store.db
-      .selectFrom('threads')
-      .select(['thread', 'customer_id'])
-      .where('thread', 'in', chunk)
-      .execute();
+  for (const chunk of chunks(threadDirty, 20_000)) {
+    const rows = await whereIn<{ thread: string; customer_id: string | null }>(
+      store,
+      store.db,
+      'select thread, customer_id from threads where thread',
+      chunk,
+    );
     const withCustomer = new Set<string>();
     for (const r of rows) {
       if (!r.customer_id) continue;
@@ -256,29 +293,44 @@ export async function refreshFacts(
   }
 
   const total = dirty.length;
-  let done = 0;
   const finished = new Set<string>();
-  for (const custChunk of chunks([...customers], 1000)) {
-    const threadRows = await selectIn(store.db, custChunk, (db, part) =>
-      db.selectFrom('threads').select('thread').where('customer_id', 'in', part).execute(),
+  const jobs: { threads: string[]; customers: string[] }[] = [];
+  // Large chunks: each is one transaction, and each commit rewrites the index pages it touched.
+  for (const custChunk of chunks([...customers], REFRESH_CUSTOMERS)) {
+    const threadRows = await whereIn<{ thread: string }>(
+      store,
+      store.db,
+      'select thread from threads where customer_id',
+      custChunk,
     );
     const threads = threadRows.map((r) => r.thread).filter((t) => !finished.has(t));
     for (const t of threads) finished.add(t);
-    await recompute(store, ctx, threads, custChunk, cache);
-    done += custChunk.length;
-    onProgress?.(Math.min(done, total), total);
+    jobs.push({ threads, customers: custChunk });
   }
   for (const chunk of chunks(
     [...loose].filter((t) => !finished.has(t)),
-    2000,
-  )) {
-    await recompute(store, ctx, chunk, [], cache);
-    done += chunk.length;
+    REFRESH_CUSTOMERS,
+  ))
+    jobs.push({ threads: chunk, customers: [] });
+
+  // With an import worker holding the new threads, it computes the facts of the next chunk while
+  // this thread writes the current one.
+  const remote = cache?.remote;
+  if (remote) remote.setContext(settings, ctx.identities.snapshot());
+  const ask = (j: (typeof jobs)[number] | undefined) =>
+    j && remote ? remote.facts(j.threads.filter((t) => cache!.isRemote(t))) : undefined;
+  let next = ask(jobs[0]);
+  let done = 0;
+  for (let i = 0; i < jobs.length; i++) {
+    const job = jobs[i]!;
+    const mine = next;
+    next = ask(jobs[i + 1]);
+    await recompute(store, ctx, job.threads, job.customers, cache, mine);
+    done += job.customers.length || job.threads.length;
     onProgress?.(Math.min(done, total), total);
   }
   // Whatever is still marked (threads with no events left) has nothing to compute.
-  for (const part of chunks(dirty, 5000))
-    await store.db.deleteFrom('dirty_threads').where('thread', 'in', part).execute();
+  await whereIn(store, store.db, 'delete from dirty_threads where thread', dirty);
   cache?.clear();
   return total;
 }
@@ -298,75 +350,52 @@ export async function markAllDirty(store: Store): Promise<number> {
   return threads.length;
 }
 
-async function sessionContext(
-  store: Store,
-  settings: Settings,
-): Promise<SessionContext & { identities: Identities }> {
-  const identities = await Identities.load(store);
-  const org = new BusinessCalendar(settings.businessHours, settings.timezone);
-  const byGroup = new Map<string, BusinessCalendar>();
-  for (const [group, hours] of Object.entries(settings.groupBusinessHours))
-    byGroup.set(group, new BusinessCalendar(hours, settings.timezone));
-  return {
-    identities,
-    settings,
-    greeting: greetingMatcher(settings.filters.greetingPatterns),
-    agentFor: (channel, account) => identities.agentFor(channel, account),
-    calendarFor: (agentId) => {
-      if (agentId === null || byGroup.size === 0) return org;
-      const group = identities.agents.get(agentId)?.group;
-      return (group && byGroup.get(group)) || org;
-    },
-  };
+async function sessionContext(store: Store, settings: Settings): Promise<FactsContext> {
+  return contextFor(settings, await Identities.load(store));
 }
 
 async function recompute(
   store: Store,
-  ctx: SessionContext & { identities: Identities },
+  ctx: FactsContext,
   threads: string[],
   customers: string[],
   cache?: ImportCache,
+  remote?: Promise<RemoteFacts>,
 ): Promise<void> {
   const byThread = new Map<string, CanonicalEvent[]>();
   const stored: string[] = [];
   for (const t of threads) {
+    if (remote && cache?.isRemote(t)) continue;
     const cached = cache?.complete(t);
     if (cached) byThread.set(t, cached);
     else stored.push(t);
   }
-  const rows = await selectIn(store.db, stored, (db, part) =>
-    db.selectFrom('event_blocks').select(['thread', 'events']).where('thread', 'in', part).execute(),
+  const rows = await whereIn<{ thread: string; events: string }>(
+    store,
+    store.db,
+    'select thread, events from event_blocks where thread',
+    stored,
   );
   for (const r of rows) {
     const list = getOrInsert(byThread, r.thread, () => []);
-    for (const e of JSON.parse(r.events) as CanonicalEvent[]) list.push(e);
-  }
-  for (const events of byThread.values()) {
-    for (const e of events) {
-      // Register accounts with their display names before the facts refer to them.
-      if ((e.kind === 'message' && e.role === 'agent') || e.kind === 'assignment') {
-        ctx.identities.agentFor(e.channel, e.account ?? '(unknown)', e.accountName);
-      } else if (e.kind === 'ticket' && e.account) ctx.identities.agentFor(e.channel, e.account);
-    }
+    for (const e of decodeBlock(r.events)) list.push(e);
   }
   const orders: OrderEvent[] = [];
-  const orderRows = await selectIn(
+  const orderRows = await whereIn<{ events: string }>(
+    store,
     store.db,
+    'select events from event_blocks where thread',
     customers.map((c) => CUSTOMER_PREFIX + c),
-    (db, part) => db.selectFrom('event_blocks').select('events').where('thread', 'in', part).execute(),
   );
-  for (const r of orderRows)
-    for (const e of JSON.parse(r.events) as CanonicalEvent[]) if (e.kind === 'order') orders.push(e);
+  for (const r of orderRows) for (const e of decodeBlock(r.events)) if (e.kind === 'order') orders.push(e);
   orders.sort((a, b) => a.ts - b.ts || (a.id < b.id ? -1 : 1));
 
-  const facts: ThreadFacts = { conversations: [], segments: [], responses: [], tags: [], tickets: [] };
-  for (const [thread, events] of byThread) {
-    const f = buildThreadFacts(thread, events, ctx);
-    facts.conversations.push(...f.conversations);
-    facts.segments.push(...f.segments);
-    facts.responses.push(...f.responses);
-    facts.tags.push(...f.tags);
-    facts.tickets.push(...f.tickets);
+  const facts = factsOfThreads(byThread, ctx);
+  if (remote) {
+    // Threads held by the import worker: computed there while this thread wrote the previous chunk.
+    const r = await remote;
+    addFacts(facts, r.facts);
+    for (const a of r.agents) ctx.identities.agentFor(a.platform, a.account, a.name);
   }
   applyCustomerFacts(facts.conversations, facts.tickets, orders, ctx.settings);
   await ctx.identities.flush();
@@ -374,24 +403,14 @@ async function recompute(
   await store.db.transaction().execute(async (tx) => {
     const marks = [...threads, ...customers.map((c) => CUSTOMER_PREFIX + c)];
     // Threads that began in this import (from the cache) have no facts yet: nothing to delete.
-    for (const part of chunks(stored, 5000)) {
-      for (const table of [
-        'conversations',
-        'segments',
-        'responses',
-        'conversation_tags',
-        'tickets',
-      ] as const) {
-        await tx.deleteFrom(table).where('thread', 'in', part).execute();
-      }
-    }
+    for (const table of ['conversations', 'segments', 'responses', 'conversation_tags', 'tickets'])
+      await whereIn(store, tx, `delete from ${table} where thread`, stored);
     await bulkInsert(store, tx, 'conversations', facts.conversations);
     await bulkInsert(store, tx, 'segments', facts.segments);
     await bulkInsert(store, tx, 'responses', facts.responses);
     await bulkInsert(store, tx, 'conversation_tags', facts.tags);
     await bulkInsert(store, tx, 'tickets', facts.tickets);
-    for (const part of chunks(marks, 5000))
-      await tx.deleteFrom('dirty_threads').where('thread', 'in', part).execute();
+    await whereIn(store, tx, 'delete from dirty_threads where thread', marks);
     // The daily rollups (metrics/rollups.ts) no longer describe the facts: rebuilt on the next report.
     await tx.deleteFrom('rollup_state').execute();
   });
@@ -399,14 +418,4 @@ async function recompute(
 
 function* chunks<T>(list: T[], size: number): Generator<T[]> {
   for (let i = 0; i < list.length; i += size) yield list.slice(i, i + size);
-}
-
-async function selectIn<R>(
-  db: Kysely<Database> | Transaction<Database>,
-  values: string[],
-  query: (db: Kysely<Database>, part: string[]) => Promise<R[]>,
-): Promise<R[]> {
-  const out: R[] = [];
-  for (const part of chunks(values, 5000)) out.push(...(await query(db, part)));
-  return out;
 }

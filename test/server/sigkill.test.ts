@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
+import { decodeBlock } from '../../src/ingest/blocks.ts';
 import { addSource } from '../../src/ingest/sources.ts';
 import { openStore } from '../../src/store/db.ts';
 
@@ -130,7 +131,7 @@ it('holds every event exactly once after a SIGKILL mid-burst and a full resend',
     const ids = await store.db.selectFrom('event_ids').select('ext_id').execute();
     expect(ids.length).toBe(REQUESTS * PER_REQUEST);
     const blocks = await store.db.selectFrom('event_blocks').select('events').execute();
-    const stored = blocks.flatMap((b) => JSON.parse(b.events) as { id: string }[]).map((e) => e.id);
+    const stored = blocks.flatMap((b) => decodeBlock(b.events)).map((e) => e.id);
     expect(stored.length).toBe(REQUESTS * PER_REQUEST);
     expect(new Set(stored).size).toBe(REQUESTS * PER_REQUEST);
     // The graceful stop refreshed the facts: every customer's conversation is there.

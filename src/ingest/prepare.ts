@@ -1,0 +1,133 @@
+/**
+ * The CPU half of accepting a batch: validate each raw event, drop repeats within the batch, and
+ * group what is left into the blocks the inbox stores (one JSON array per thread). Pure, and its
+ * result is plain data, so a bulk import runs it in a worker thread (import-reader.ts) on the
+ * other core while the main thread writes the previous batch; `accept` runs it in line.
+ *
+ * Whether an event is new can only be known against the database: `storePrepared` (pipeline.ts)
+ * decides that and re-cuts the blocks in the rare case some events of a block were stored before.
+ */
+import { type CanonicalEvent, type Reject, validateEvent } from '../model/events.ts';
+import { encodeBlock } from './blocks.ts';
+import { threadOf } from './sessionise.ts';
+
+/** Per item: still to be decided against the database, a repeat within the batch, or invalid. */
+export const PENDING = 0;
+export const REPEAT = 1;
+export const INVALID = 2;
+
+export interface PreparedBlock {
+  thread: string;
+  /** The block's events (validated, source filled in), in input order, as blocks.ts stores them. */
+  events: string;
+  /** Indices into `PreparedBatch.ids` of the events in this block, in the same order. */
+  members: number[];
+  /** First customer id among the block's events (threads record their customer). */
+  owner: string | null;
+  /** Whether the import worker keeps these events to compute the thread's facts itself. */
+  held: boolean;
+}
+
+export interface PreparedBatch {
+  /** Per item of the input: PENDING, REPEAT or INVALID. */
+  status: Uint8Array;
+  /** The item index of each valid, distinct event (what `sources`/`ids` index). */
+  validItem: number[];
+  sources: string[];
+  ids: string[];
+  blocks: PreparedBlock[];
+  rejects: Reject[];
+}
+
+/**
+ * The thread column of an event: its conversation thread; for orders and inquiries, which belong
+ * to a customer, `cust|<customer>`; for presence, `presence|<channel>|<account>`.
+ */
+export const CUSTOMER_PREFIX = 'cust|';
+export const PRESENCE_PREFIX = 'presence|';
+
+export function storageKey(e: CanonicalEvent): string {
+  const thread = threadOf(e);
+  if (thread) return thread;
+  if (e.customer) return CUSTOMER_PREFIX + e.customer.id;
+  return `${PRESENCE_PREFIX}${e.channel}|${'account' in e ? (e.account ?? '') : ''}`;
+}
+
+export function isConversationThread(thread: string): boolean {
+  return !thread.startsWith(CUSTOMER_PREFIX) && !thread.startsWith(PRESENCE_PREFIX);
+}
+
+export function safeRaw(raw: unknown): string | undefined {
+  try {
+    const s = typeof raw === 'string' ? raw : JSON.stringify(raw);
+    return s === undefined ? undefined : s.slice(0, 2000);
+  } catch {
+    return undefined;
+  }
+}
+
+interface Group {
+  events: CanonicalEvent[];
+  members: number[];
+  owner: string | null;
+}
+
+/** Validate and group one batch. `file` names the origin in reject reasons. */
+export function prepareBatch(
+  items: readonly { line: number; raw: unknown }[],
+  file: string,
+  defaultSource = 'import',
+  /** Offered each block (its events, encoded); says whether it keeps them (the import worker does). */
+  keep?: (thread: string, block: string, count: number) => boolean,
+): PreparedBatch {
+  const status = new Uint8Array(items.length);
+  const rejects: Reject[] = [];
+  const validItem: number[] = [];
+  const sources: string[] = [];
+  const ids: string[] = [];
+  const groups = new Map<string, Group>();
+  const seen = new Set<string>();
+  for (let n = 0; n < items.length; n++) {
+    const { line, raw } = items[n]!;
+    const r = validateEvent(raw);
+    if (!r.ok) {
+      rejects.push({ file, line, reason: r.reason, raw: safeRaw(raw) });
+      status[n] = INVALID;
+      continue;
+    }
+    let e = r.event;
+    const source = e.source ?? defaultSource;
+    const key = `${source}\u0000${e.id}`;
+    if (seen.has(key)) {
+      status[n] = REPEAT;
+      continue;
+    }
+    seen.add(key);
+    if (e.source !== source) e = { ...e, source };
+    const index = ids.length;
+    validItem.push(n);
+    sources.push(source);
+    ids.push(e.id);
+    const thread = storageKey(e);
+    let g = groups.get(thread);
+    if (!g) {
+      g = { events: [], members: [], owner: null };
+      groups.set(thread, g);
+    }
+    g.events.push(e);
+    g.members.push(index);
+    if (g.owner === null && e.customer) g.owner = e.customer.id;
+  }
+  const blocks: PreparedBlock[] = [];
+  for (const [thread, g] of groups) {
+    const events = encodeBlock(g.events);
+    blocks.push({
+      thread,
+      events,
+      members: g.members,
+      owner: g.owner,
+      held: keep ? keep(thread, events, g.events.length) : false,
+    });
+  }
+  return { status, validItem, sources, ids, blocks, rejects };
+}
