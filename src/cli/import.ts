@@ -45,9 +45,10 @@ export async function importFiles(
   const reader = new ImportReader(files, {
     batchSize: IMPORT_BATCH,
     columns,
-    // On PostgreSQL the worker made imports slower (measured: 100k messages 11–15 s in line,
-    // 17–20 s with it, +4–5 CPU s; bench/RESULTS.md 2026-12-03): there it is only used when asked.
-    workerMinBytes: o.workerMinBytes ?? (store.dialect === 'postgres' ? Number.POSITIVE_INFINITY : undefined),
+    // The worker thread only when asked: on the shared 2-core machine it measured slower than
+    // reading in line on both databases (1M into SQLite 46.9 s against 37.0 s, +9 CPU s;
+    // bench/RESULTS.md 2026-12-03). It may pay on cores of its own; that is not measured.
+    workerMinBytes: o.workerMinBytes ?? Number.POSITIVE_INFINITY,
   });
   try {
     if (reader.usesWorker) cache.remote = reader;
