@@ -36,6 +36,7 @@ import {
 } from '../shared/payload-values.ts';
 import { header, sameSecret } from '../shared/signatures.ts';
 import type { WebhookConnector, WebhookParse } from '../webhooks.ts';
+import { neverThrows } from '../shared/never-throws.ts';
 
 export const SIGNATURE_HEADER = 'x-chatwoot-signature';
 export const TIMESTAMP_HEADER = 'x-chatwoot-timestamp';
@@ -114,20 +115,7 @@ export const chatwootWebhook: WebhookConnector = {
     typeof doc.event === 'string' &&
     /^(message|conversation|contact|webwidget|inbox)_[a-z_]+$/.test(doc.event) &&
     ('conversation' in doc || 'inbox_id' in doc || 'account' in doc || 'contact' in doc),
-  parse(body): WebhookParse {
-    const out: WebhookParse = { events: [], rejects: [] };
-    try {
-      parseInto(body, out);
-    } catch (e) {
-      // Defence in depth: parse is written not to throw; a bug must still not fail the request.
-      out.rejects.push({
-        at: 'payload',
-        reason: `unreadable Chatwoot payload: ${(e as Error).message}`,
-        raw: body,
-      });
-    }
-    return out;
-  },
+  parse: neverThrows('Chatwoot', parseInto),
 };
 
 function parseInto(body: unknown, out: WebhookParse): void {

@@ -34,6 +34,7 @@ import {
 } from '../shared/payload-values.ts';
 import { header, sameSecret } from '../shared/signatures.ts';
 import type { WebhookConnector, WebhookParse } from '../webhooks.ts';
+import { neverThrows } from '../shared/never-throws.ts';
 
 export const SIGNATURE_HEADER = 'x-hub-signature';
 const CHANNEL = 'intercom';
@@ -87,20 +88,7 @@ export const intercomWebhook: WebhookConnector = {
     ((doc.type === 'notification_event' && isObject(doc.data)) ||
       (doc.type === 'conversation' && ('conversation_parts' in doc || 'source' in doc)) ||
       (doc.type === 'conversation.list' && Array.isArray(doc.conversations))),
-  parse(body): WebhookParse {
-    const out: WebhookParse = { events: [], rejects: [] };
-    try {
-      parseInto(body, out);
-    } catch (e) {
-      // Defence in depth: parse is written not to throw; a bug must still not fail the request.
-      out.rejects.push({
-        at: 'payload',
-        reason: `unreadable Intercom payload: ${(e as Error).message}`,
-        raw: body,
-      });
-    }
-    return out;
-  },
+  parse: neverThrows('Intercom', parseInto),
 };
 
 function parseInto(body: unknown, out: WebhookParse): void {
