@@ -112,7 +112,14 @@ describe('callback protocol', () => {
     expect(oa.verify(r, creds, now)).toBeNull();
     expect(oa.open(r, creds)).toEqual({ doc: { MsgType: 'text', Content: '在吗' } });
     expect(
-      oa.verify(req(post.query, post.body.replace(/Encrypt><!\[CDATA\[./, 'Encrypt><![CDATA[Z')), creds, now),
+      oa.verify(
+        req(
+          post.query,
+          post.body.replace(/Encrypt><!\[CDATA\[(.)/, (_, c) => `Encrypt><![CDATA[${c === 'Z' ? 'Y' : 'Z'}`),
+        ),
+        creds,
+        now,
+      ),
     ).toMatch(/msg_signature does not match/);
     expect(oa.verify(req(post.query, '<xml></xml>'), creds, now)).toMatch(/no <Encrypt>/);
     expect(oa.open(r, { secret: token, options: { aesKey, appId: 'wxother' } })).toEqual({
