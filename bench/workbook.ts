@@ -3,7 +3,12 @@
  * (issue 4 budget: ≤ 8 s and ≤ 200 MB peak RSS on 2 cores), measured in the same run as exceljs's
  * in-memory Workbook writing the same rows. Prints a Markdown section for bench/RESULTS.md.
  *
- * Each export runs in its own child process, so its peak RSS is its own (not the data set-up's):
+ * Three measurements, each in its own child process, so its peak RSS is its own (not the data set-up's):
+ * - `cspulse export`: the whole command a user runs (the compiled dist/: start-up, the bundle with
+ *   its anomalies, the workbook), timed and weighed as one process — the figure the budget is about;
+ * - ours: writeWorkbook alone on a prebuilt bundle, run from the sources through tsx;
+ * - the baseline: exceljs's in-memory Workbook on the same rows.
+ *
  * the parent builds a month of conversation facts (synthetic, written straight into the fact
  * tables: the bench measures the workbook, not the ingest) and the bundle, and saves the bundle
  * as JSON for the children.
@@ -21,6 +26,7 @@ import { localKeys } from '../src/model/time.ts';
 import { detailPages } from '../src/outputs/detail.ts';
 import type { ReportBundle, ReportTemplate } from '../src/outputs/types.ts';
 import { maskName, maskText } from '../src/outputs/masking.ts';
+import { setTemplate } from '../src/outputs/templates.ts';
 import { writeWorkbook } from '../src/outputs/xlsx/workbook.ts';
 import { openStore, type Store } from '../src/store/db.ts';
 import { loadSettings } from '../src/store/settings.ts';
@@ -33,7 +39,7 @@ const BUNDLE = join(OUT, `workbook-${ROWS}.bundle.json`);
 const TZ = 'Asia/Shanghai';
 
 const TEMPLATE: ReportTemplate = {
-  name: '电商客服部_月报_bench',
+  name: '电商客服部_月报_v1',
   title: { zh: '客服绩效月报', en: 'Monthly CS performance' },
   by: 'agent',
   filters: {},
@@ -59,7 +65,7 @@ const TEMPLATE: ReportTemplate = {
     ],
   },
   conditionalFormats: [
-    { metric: 'resolution_rate', kind: 'threshold', op: '<', value: 0.8, fill: 'red' },
+    { metric: 'resolution_rate', kind: 'threshold', op: '<', value: 0.8, fill: 'FFC7CE' },
     { metric: 'csat_avg', kind: 'colorScale' },
   ],
   sheets: ['summary', 'pivot', 'detail', 'definitions'],
@@ -277,6 +283,9 @@ async function prepare(): Promise<{ buildS: number; bundleS: number }> {
     buildS = (performance.now() - t0) / 1000;
   }
   const store = await openStore(DB);
+  // Stored, so that `cspulse export --template` (the CLI child) exports the same report.
+  const { name, ...doc } = TEMPLATE;
+  await setTemplate(store, name, doc);
   const t0 = performance.now();
   const settings = await loadSettings(store);
   const req = (from: string, to: string) =>
@@ -421,8 +430,13 @@ function cpuSince(c0: NodeJS.CpuUsage): number {
   return (d.user + d.system) / 1e6;
 }
 
-function runChild(which: 'ours' | 'baseline'): ChildResult {
-  const out = execFileSync(process.execPath, ['--import', 'tsx', import.meta.filename, `--child=${which}`], {
+function runChild(which: 'cli' | 'ours' | 'baseline'): ChildResult {
+  // The CLI child runs as `cspulse` does: plain node on bench/workbook-cli.mjs, no tsx loader.
+  const args =
+    which === 'cli'
+      ? [join(import.meta.dirname, 'workbook-cli.mjs'), DB, TEMPLATE.name, join(OUT, 'workbook-cli')]
+      : ['--import', 'tsx', import.meta.filename, `--child=${which}`];
+  const out = execFileSync(process.execPath, args, {
     env: { ...process.env },
     maxBuffer: 16 * 1024 * 1024,
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -436,6 +450,7 @@ if (child === 'ours') console.log(JSON.stringify(await childOurs()));
 else if (child === 'baseline') console.log(JSON.stringify(await childBaseline()));
 else {
   const { buildS, bundleS } = await prepare();
+  const cli = runChild('cli');
   const ours = runChild('ours');
   const base = runChild('baseline');
   const scale = ROWS / base.rows;
@@ -451,7 +466,8 @@ else {
     '',
     '| writer | detail rows | s | CPU s | peak RSS MB | file MB | budget |',
     '| ------ | ----------- | - | ----- | ----------- | ------- | ------ |',
-    `| ours (SpreadsheetML streamed into a zip, own pivot parts) | ${ours.rows.toLocaleString('en-US')} | ${f(ours.seconds, 2)} | ${f(ours.cpuSeconds, 2)} | ${f(ours.peakRssMb, 0)} | ${f(ours.fileMb)} | ≤ 8 s: ${verdict(ours.seconds <= 8)}; ≤ 200 MB: ${verdict(ours.peakRssMb <= 200)} |`,
+    `| \`cspulse export --format xlsx\`: the whole command (start-up, bundle, workbook), compiled dist/ | ${cli.rows.toLocaleString('en-US')} | ${f(cli.seconds, 2)} | ${f(cli.cpuSeconds, 2)} | ${f(cli.peakRssMb, 0)} | ${f(cli.fileMb)} | ≤ 8 s: ${verdict(cli.seconds <= 8)}; ≤ 200 MB: ${verdict(cli.peakRssMb <= 200)} |`,
+    `| writeWorkbook alone, prebuilt bundle, sources through tsx (SpreadsheetML streamed into a zip, own pivot parts) | ${ours.rows.toLocaleString('en-US')} | ${f(ours.seconds, 2)} | ${f(ours.cpuSeconds, 2)} | ${f(ours.peakRssMb, 0)} | ${f(ours.fileMb)} | (the tsx loader alone holds ~37 MB) |`,
     `| exceljs 4.4 in-memory Workbook (summary + detail, no pivot) | ${base.rows.toLocaleString('en-US')} | ${f(base.seconds, 2)} | ${f(base.cpuSeconds, 2)} | ${f(base.peakRssMb, 0)} | ${f(base.fileMb)} | baseline |`,
     ...(scale > 1
       ? [

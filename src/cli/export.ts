@@ -64,6 +64,9 @@ export function registerExport(program: Command): void {
     .addOption(dbOption())
     .action(async (o) => {
       await withStore(o.db, async (store) => {
+        // An export reads a month of facts once: the store's 64 MB page cache (sized for imports)
+        // would only add to the process's memory (300k rows: 207 → 181 MB peak, measured).
+        store.sqlite?.pragma('cache_size = -8000');
         const formats = parseFormats(o.format);
         const settings = await loadSettings(store);
         const now = o.now ? Date.parse(o.now) : Date.now();

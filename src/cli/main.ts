@@ -1,12 +1,13 @@
 /**
  * `cspulse`: the command line. Every command takes --db (a SQLite path or postgres:// URL);
  * without it DATABASE_URL, else the embedded default ./data/cspulse.db.
+ *
+ * Modules that bring heavy libraries (fastify, nodemailer, echarts, pdfkit, faker) are imported by
+ * the commands that use them, so `cspulse --help`, `report` or a workbook export never load them.
  */
 import { writeFileSync } from 'node:fs';
+import type { DemoOptions } from '../demo/generate.ts';
 import { Command, Option } from 'commander';
-import { readRoster } from '../connectors/index.ts';
-import { type DemoOptions, generateDemo } from '../demo/generate.ts';
-import { loadDemo as loadDemoInto } from '../demo/load.ts';
 import { importRoster, mergeAgents } from '../ingest/identities.ts';
 import { markAllDirty, refreshFacts } from '../ingest/pipeline.ts';
 import { METRICS } from '../metrics/catalog.ts';
@@ -18,18 +19,14 @@ import { openStore, resolveTarget, type Store } from '../store/db.ts';
 import { loadSettings, saveSettings } from '../store/settings.ts';
 import { WEBHOOK_CONNECTORS } from '../connectors/webhooks.ts';
 import { addSource, listSources, sourceStatus, webhookPath } from '../ingest/sources.ts';
-import { buildServer } from '../server/app.ts';
-import { importFiles } from './import.ts';
 import { progressBar } from './progress.ts';
 import { printReport, type ReportFormat } from './render.ts';
 import { resolveScoreModel } from './scores.ts';
-import { Runner } from '../delivery/runner.ts';
 import { registerExport } from './export.ts';
 import { registerSchedules } from './schedules.ts';
 import { registerPull } from './pull.ts';
 import { registerDictionaries } from './dictionaries.ts';
 import { registerMappings } from './mappings.ts';
-import { PullScheduler } from '../connectors/pull/scheduler.ts';
 
 const program = new Command();
 program
@@ -88,6 +85,7 @@ program
       o: { format: 'auto'; json?: boolean; db?: string; mapping?: string; dictionaries?: string },
     ) => {
       await withStore(o.db, async (store) => {
+        const { importFiles } = await import('./import.ts');
         const summary = await importFiles(store, files, o.format, {
           quiet: !!o.json,
           ...(o.mapping ? { mapping: o.mapping } : {}),
@@ -156,6 +154,7 @@ program
     const opts = { agents: o.agents, days: o.days, seed: o.seed, end: o.end };
     if (o.out) {
       const lines: string[] = [];
+      const { generateDemo } = await import('../demo/generate.ts');
       for (const batch of generateDemo(opts)) for (const e of batch) lines.push(JSON.stringify(e));
       writeFileSync(o.out, `${lines.join('\n')}\n`);
       console.log(`wrote ${lines.length} events to ${o.out}`);
@@ -200,6 +199,7 @@ roster
   .addOption(dbOption())
   .action(async (file: string, o) => {
     await withStore(o.db, async (store) => {
+      const { readRoster } = await import('../connectors/index.ts');
       const { rows, rejects } = await readRoster(file);
       const r = await importRoster(store, rows);
       for (const rej of rejects) console.error(`  ${rej.file}:${rej.line}: ${rej.reason}`);
@@ -361,6 +361,11 @@ program
   .addOption(dbOption())
   .action(async (o) => {
     const target = resolveTarget(o.db);
+    const [{ buildServer }, { Runner }, { PullScheduler }] = await Promise.all([
+      import('../server/app.ts'),
+      import('../delivery/runner.ts'),
+      import('../connectors/pull/scheduler.ts'),
+    ]);
     const store = await openStore(target);
     // The writer gets its own thread and connection: database work beside the HTTP work.
     const server = await buildServer(store, { logger: false, writerTarget: target });
@@ -478,6 +483,7 @@ sources
   });
 
 async function loadDemo(store: Store, opts: DemoOptions): Promise<number> {
+  const { loadDemo: loadDemoInto } = await import('../demo/load.ts');
   return loadDemoInto(store, opts, {
     events: progressBar('演示数据 / demo'),
     facts: progressBar('计算 / computing facts'),

@@ -1,7 +1,7 @@
 /** `cspulse schedules`: scheduled delivery by e-mail and group bots (src/delivery). */
 import { type Command, Option } from 'commander';
 import { parseFormats } from '../outputs/export.ts';
-import { type RunOutcome, Runner, runHistory } from '../delivery/runner.ts';
+import type { RunOutcome } from '../delivery/runner.ts';
 import {
   addSchedule,
   describeRecipient,
@@ -150,6 +150,7 @@ export function registerSchedules(program: Command): void {
     .addOption(dbOption())
     .action(async (id: string, o) => {
       await withStore(o.db, async (store) => {
+        const { Runner } = await import('../delivery/runner.ts');
         const r = await new Runner(store, { now: clock(o.now), maxAttempts: 1 }).runNow(id, o.period);
         printOutcome(r);
         if (r.status !== 'ok') process.exitCode = 1;
@@ -164,6 +165,7 @@ export function registerSchedules(program: Command): void {
     .addOption(dbOption())
     .action(async (id: string | undefined, o) => {
       await withStore(o.db, async (store) => {
+        const { runHistory } = await import('../delivery/runner.ts');
         const runs = await runHistory(store, id, o.limit);
         if (o.json) {
           console.log(JSON.stringify(runs, null, 2));
@@ -188,6 +190,7 @@ export function registerSchedules(program: Command): void {
     .addOption(dbOption())
     .action(async (o) => {
       await withStore(o.db, async (store) => {
+        const { Runner } = await import('../delivery/runner.ts');
         const runner = new Runner(store, {
           now: clock(o.now),
           intervalMs: o.interval * 1000,

@@ -5,10 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import type { Store } from '../store/db.ts';
 import type { ExportResult, ReportBundle } from './types.ts';
-import { writeCsv } from './csv.ts';
-import { writePdf } from './pdf/report.ts';
 import { viewerSuffix } from './viewer.ts';
-import { writeWorkbook } from './xlsx/workbook.ts';
 
 export const FORMATS = ['xlsx', 'pdf', 'csv'] as const;
 export type ExportFormat = (typeof FORMATS)[number];
@@ -25,12 +22,21 @@ type Writer = (
   o: { outDir: string; baseName: string },
 ) => Promise<ExportResult>;
 
-/** The renderers, by format. */
-const WRITERS: Record<ExportFormat, Writer> = {
-  xlsx: writeWorkbook,
+/**
+ * The renderers, by format, loaded when first asked for: echarts and pdfkit alone hold ~30 MB and
+ * take a second to load, which a workbook export (300k rows within 200 MB) should not pay.
+ */
+const WRITERS: Record<ExportFormat, () => Promise<Writer>> = {
+  xlsx: async () => (await import('./xlsx/workbook.ts')).writeWorkbook,
   // The PDF and the CSV need no more than the bundle: no detail rows from the store.
-  pdf: (_store, bundle, o) => writePdf(bundle, o),
-  csv: (_store, bundle, o) => writeCsv(bundle, o),
+  pdf: async () => {
+    const { writePdf } = await import('./pdf/report.ts');
+    return (_store, bundle, o) => writePdf(bundle, o);
+  },
+  csv: async () => {
+    const { writeCsv } = await import('./csv.ts');
+    return (_store, bundle, o) => writeCsv(bundle, o);
+  },
 };
 
 /** 客服绩效_2025-11.xlsx; a scoped viewer's files carry the scope so they never overwrite the team's. */
@@ -60,7 +66,8 @@ export async function exportBundle(
   const baseName = o.baseName ?? baseNameFor(bundle);
   const out: ExportResult = { files: [], detailRows: 0 };
   for (const f of formats) {
-    const r = await WRITERS[f](store, bundle, { outDir: o.outDir, baseName });
+    const write = await WRITERS[f]();
+    const r = await write(store, bundle, { outDir: o.outDir, baseName });
     out.files.push(...r.files);
     out.detailRows += r.detailRows;
   }
