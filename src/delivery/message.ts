@@ -27,7 +27,12 @@ export interface PushMessage {
 const MAX_HEADLINES = 6;
 const MAX_ANOMALIES = 5;
 
-export function pushMessage(bundle: ReportBundle, files: string[], linkBase?: string): PushMessage {
+/** `linkFor` gives each file's download link where a channel cannot carry the file (see links.ts). */
+export function pushMessage(
+  bundle: ReportBundle,
+  files: string[],
+  linkFor?: (file: string) => string | undefined,
+): PushMessage {
   const headlines: Headline[] = [];
   const ids = [...bundle.template.metrics, ...(bundle.template.score ? ['score'] : [])];
   for (const id of ids) {
@@ -53,10 +58,10 @@ export function pushMessage(bundle: ReportBundle, files: string[], linkBase?: st
     title: `${bundle.template.title.zh} ${bundle.period.label}(${bundle.viewer.label})`,
     headlines,
     anomalies,
-    files: files.map((f) => ({
-      name: basename(f),
-      ...(linkBase ? { url: `${linkBase.replace(/\/$/, '')}/${encodeURIComponent(basename(f))}` } : {}),
-    })),
+    files: files.map((f) => {
+      const url = linkFor?.(f);
+      return { name: basename(f), ...(url ? { url } : {}) };
+    }),
   };
 }
 

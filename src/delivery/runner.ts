@@ -28,6 +28,7 @@ import type { Store } from '../store/db.ts';
 import { loadSettings } from '../store/settings.ts';
 import { sendToBot } from './bots.ts';
 import { sendMail } from './mail.ts';
+import { exportDir, fileLinker } from './links.ts';
 import { pushMessage } from './message.ts';
 import { describeRecipient, firesBetween, getSchedule, listSchedules, type Schedule } from './schedules.ts';
 
@@ -47,7 +48,10 @@ export interface RunnerOptions {
   refresh?: boolean;
   /** Tick interval of start(). */
   intervalMs?: number;
-  /** Base URL under which <outDir> is served, for links where a bot cannot carry files (CSPULSE_FILES_URL). */
+  /**
+   * Base URL of a folder the team serves mirroring <outDir> (CSPULSE_FILES_URL), for links where a
+   * bot cannot carry files; signed links on our own server take precedence (links.ts).
+   */
   linkBase?: string;
   log?: (line: string) => void;
   /** In `serve`: runs the reading of the store (bundle and files) never beside a fact refresh. */
@@ -91,7 +95,7 @@ export class Runner {
     this.o = {
       now: opts.now ?? Date.now,
       env,
-      outDir: opts.outDir ?? env.CSPULSE_EXPORT_DIR ?? 'data/exports',
+      outDir: opts.outDir ?? exportDir(env),
       maxAttempts: opts.maxAttempts ?? 5,
       backoffMs: opts.backoffMs ?? 60_000,
       leaseMs: opts.leaseMs ?? 15 * 60_000,
@@ -273,8 +277,7 @@ export class Runner {
       const message = pushMessage(
         bundle,
         files,
-        this.o.linkBase &&
-          `${this.o.linkBase.replace(/\/$/, '')}/${s.id}/${encodeURIComponent(c.period.label)}`,
+        fileLinker(this.o.env, this.o.outDir, this.o.now, this.o.linkBase),
       );
       for (const [i, r] of s.recipients.entries()) {
         if (c.delivered.includes(i)) continue;

@@ -7,6 +7,8 @@ import { sourceStatus } from '../ingest/sources.ts';
 import type { Dimension } from '../metrics/queries/scope.ts';
 import { runReport } from '../metrics/report.ts';
 import type { Store } from '../store/db.ts';
+import { exportDir, signerFromEnv } from '../delivery/links.ts';
+import { fileRoutes } from './files.ts';
 import { ingestRoutes, RateMeter } from './ingest.ts';
 import { type LiveWriter, Writer } from './writer.ts';
 import { ThreadWriter } from './writer-thread.ts';
@@ -29,6 +31,8 @@ export interface ServerOptions {
   /** Facts refreshed this recently count as changing: reports read them, not the rollups (ms). */
   liveWindowMs?: number;
   logger?: boolean;
+  /** Where the file links' settings come from (CSPULSE_FILES_SECRET, CSPULSE_EXPORT_DIR); default process.env. */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface Server {
@@ -56,6 +60,9 @@ export async function buildServer(store: Store, o: ServerOptions = {}): Promise<
   await app.register(async (scope) =>
     ingestRoutes(scope, { store, writer, maxPending: o.maxPending ?? 256, rate }),
   );
+
+  const env = o.env ?? process.env;
+  await app.register(async (scope) => fileRoutes(scope, { signer: signerFromEnv(env, exportDir(env)) }));
 
   app.get('/healthz', async (_req, reply) => {
     const refresh = writer.refreshStats();
