@@ -306,7 +306,11 @@ async function prepare(): Promise<{ buildS: number; bundleS: number }> {
     previous,
     byDay: current,
     byChannel: current,
-    computed: { rows: current.rows.map((r) => eff(r.metrics)), total: eff(current.total.metrics) },
+    computed: {
+      rows: current.rows.map((r) => eff(r.metrics)),
+      total: eff(current.total.metrics),
+      previous: { rows: previous.rows.map((r) => eff(r.metrics)), total: eff(previous.total.metrics) },
+    },
     anomalies: [],
   };
   writeFileSync(BUNDLE, JSON.stringify(bundle));

@@ -17,7 +17,7 @@ import { loadSettings } from '../store/settings.ts';
 import { CHART_METRICS } from './charts/options.ts';
 import { HEADLINE_METRICS } from './pdf/headline.ts';
 import { periodsBefore, previousPeriod } from './period.ts';
-import type { Anomaly, Period, ReportBundle, ReportTemplate, Viewer } from './types.ts';
+import type { Anomaly, ComputedValues, Period, ReportBundle, ReportTemplate, Viewer } from './types.ts';
 
 export interface BundleRequest {
   template: ReportTemplate;
@@ -63,7 +63,8 @@ export async function buildBundle(store: Store, req: BundleRequest): Promise<Rep
   // a metric hidden from the viewer stays out. Renderers of the template's columns look up only those.
   const plus = (ids: readonly string[]) =>
     unique([...template.metrics, ...ids.filter((m) => !hidden.has(m))]);
-  const previous = await run(previousP, plus(HEADLINE_METRICS), filters, score);
+  // The metrics the computed fields refer to as well: 环比 compares them too.
+  const previousWide = await run(previousP, plus([...HEADLINE_METRICS, ...referenced]), filters, score);
   // Concurrency is a sweep over every segment of the period, charted nowhere: not per day or channel.
   const breakdown = (ids: readonly string[]) => plus(ids).filter((m) => !m.startsWith('concurrency_'));
   const byDay = await run(req.period, breakdown([...HEADLINE_METRICS, ...CHART_METRICS.byDay]), filters, {
@@ -71,10 +72,12 @@ export async function buildBundle(store: Store, req: BundleRequest): Promise<Rep
   });
   const byChannel = await run(req.period, breakdown(CHART_METRICS.byChannel), filters, { by: ['channel'] });
 
-  const computed = {
-    rows: currentWide.rows.map((r) => evaluateComputed(formulas, r)),
-    total: evaluateComputed(formulas, currentWide.total),
-  };
+  const computedOf = (r: Report): ComputedValues => ({
+    rows: r.rows.map((row) => evaluateComputed(formulas, row)),
+    total: evaluateComputed(formulas, r.total),
+  });
+  const computed = { ...computedOf(currentWide), previous: computedOf(previousWide) };
+  const previous = narrow(previousWide, plus([...HEADLINE_METRICS, ...(template.score ? ['score'] : [])]));
   const current = narrow(currentWide, [...template.metrics, ...(template.score ? ['score'] : [])]);
 
   let anomalies: Anomaly[] = [];

@@ -111,9 +111,17 @@ export interface ReportBundle {
   /** The same scope by local day (the trend charts) and by channel (channel share). */
   byDay: Report;
   byChannel: Report;
-  /** Computed fields per row key (same order as current.rows) and for the total. */
-  computed: { rows: Record<string, number | null>[]; total: Record<string, number | null> };
+  /**
+   * Computed fields per row key (same order as current.rows) and for the total; `previous` the
+   * same for the previous period (same order as previous.rows), for 环比.
+   */
+  computed: ComputedValues & { previous: ComputedValues };
   anomalies: Anomaly[];
+}
+
+export interface ComputedValues {
+  rows: Record<string, number | null>[];
+  total: Record<string, number | null>;
 }
 
 /** What an export wrote. */

@@ -71,6 +71,12 @@ describe.each(DIALECTS)('buildBundle (%s)', (dialect) => {
     // Total: (6·40 + 6·45 + 9·200) / 21 = 2310 / 21 = 110 s → 1.833333 min.
     expect(b.current.total.metrics.frt_avg_s).toBe(110);
     expect(b.computed.total).toEqual({ 首响分钟: 1.833333, 慢: 1 });
+    // The previous week's computed fields, for 环比: 李四 40 s, 王五 45 s, 张三 30 s.
+    expect(b.computed.previous.rows).toEqual([
+      { 首响分钟: 0.666667, 慢: 0 },
+      { 首响分钟: 0.75, 慢: 0 },
+      { 首响分钟: 0.5, 慢: 0 },
+    ]);
     expect(b.byDay.rows.map((r) => r.key.day)).toEqual([
       '2025-11-03',
       '2025-11-04',

@@ -1,11 +1,12 @@
 /**
- * 环比: this period against the previous one, per summary row and metric: both values, the
- * change (a live formula), and ↑/↓ coloured green when the move is good and red when bad, by the
- * metric's direction in the catalog.
+ * 环比: this period against the previous one, per summary row and column (metrics, computed
+ * fields, the score): both values, the change (a live formula), and ↑/↓ coloured green when the
+ * move is good and red when bad, by the metric's direction in the catalog (the score: higher is
+ * better; a computed field has no direction, so its arrow is not judged).
  */
 import type { ReportRow } from '../../metrics/report.ts';
-import type { ReportBundle } from '../types.ts';
-import { keyColumns, rowKey, valueColumns } from './columns.ts';
+import type { ComputedValues, ReportBundle } from '../types.ts';
+import { keyColumns, rowKey, type ValueColumn, valueColumns } from './columns.ts';
 import { type BuiltSheet, buildSheet, rowXml } from './sheet.ts';
 import { S, toCellValue, unitStyle } from './styles.ts';
 import { cellRef, emptyCell, formulaCell, textCell, valueCell } from './xml.ts';
@@ -14,19 +15,31 @@ export const COMPARISON_SHEET = '环比';
 
 export function comparisonSheet(bundle: ReportBundle, sheetIndex: number): BuiltSheet {
   const keys = keyColumns(bundle);
-  // Computed fields have no previous values in the bundle: metrics and the score only.
-  const cols = valueColumns(bundle).filter((c) => c.kind !== 'computed');
-  const prev = new Map(bundle.previous.rows.map((r) => [rowKey(bundle, r), r]));
+  const cols = valueColumns(bundle);
+  /** A row with its computed fields, from the current or the previous period. */
+  type Side = { row: ReportRow; computed: Record<string, number | null> | undefined };
+  const side = (row: ReportRow, values: ComputedValues, i: number): Side => ({
+    row,
+    computed: i < 0 ? values.total : values.rows[i],
+  });
+  const prev = new Map(
+    bundle.previous.rows.map((r, i) => [rowKey(bundle, r), side(r, bundle.computed.previous, i)]),
+  );
   const seen = new Set<string>();
-  const pairs: [ReportRow | undefined, ReportRow | undefined, string][] = [];
-  for (const r of bundle.current.rows) {
+  const pairs: [Side | undefined, Side | undefined, string][] = [];
+  for (const [i, r] of bundle.current.rows.entries()) {
     const k = rowKey(bundle, r);
     seen.add(k);
-    pairs.push([r, prev.get(k), k]);
+    pairs.push([side(r, bundle.computed, i), prev.get(k), k]);
   }
-  for (const r of bundle.previous.rows)
-    if (!seen.has(rowKey(bundle, r))) pairs.push([undefined, r, rowKey(bundle, r)]);
-  pairs.push([bundle.current.total, bundle.previous.total, '\u0000total']);
+  for (const [k, p] of prev) if (!seen.has(k)) pairs.push([undefined, p, k]);
+  pairs.push([
+    side(bundle.current.total, bundle.computed, -1),
+    side(bundle.previous.total, bundle.computed.previous, -1),
+    '\u0000total',
+  ]);
+  const value = (s: Side | undefined, col: ValueColumn): number | null =>
+    !s ? null : col.kind === 'computed' ? (s.computed?.[col.id] ?? null) : (s.row.metrics[col.id] ?? null);
 
   const k = keys.length;
   const head = [...keys.map((c) => c.header), '指标', '本期', '上期', '变化', '趋势'];
@@ -40,11 +53,11 @@ export function comparisonSheet(bundle: ReportBundle, sheetIndex: number): Built
   let r = 1;
   for (const [cur, before, key] of pairs) {
     const total = key === '\u0000total';
-    const label = cur ?? before!;
+    const label = (cur ?? before)!.row;
     for (const col of cols) {
       r++;
-      const a = cur?.metrics[col.id] ?? null;
-      const b = before?.metrics[col.id] ?? null;
+      const a = value(cur, col);
+      const b = value(before, col);
       const style = unitStyle(col.unit, total);
       const cells = keys.map((kc, i) =>
         textCell(total ? (i === 0 ? '合计' : '') : kc.value(label), total ? S.bold : S.text, cellRef(i, r)),
@@ -62,7 +75,7 @@ export function comparisonSheet(bundle: ReportBundle, sheetIndex: number): Built
           cellRef(k + 3, r),
         ),
       );
-      const dir = col.kind === 'score' ? 'higher' : col.def.direction;
+      const dir = col.kind === 'score' ? 'higher' : col.kind === 'computed' ? 'neutral' : col.def.direction;
       let arrow = '';
       let arrowStyle: number = S.flat;
       if (a !== null && b !== null && a !== b) {

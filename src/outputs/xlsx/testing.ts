@@ -213,6 +213,10 @@ export async function bundleFor(
     computed: {
       rows: current.rows.map((r) => computedOf(r.metrics)),
       total: computedOf(current.total.metrics),
+      previous: {
+        rows: previous.rows.map((r) => computedOf(r.metrics)),
+        total: computedOf(previous.total.metrics),
+      },
     },
     anomalies: anomalies ?? [
       {

@@ -202,6 +202,15 @@ describe.each(DIALECTS)('report workbook (%s)', (dialect) => {
       '↓',
       S.down,
     ]);
+    // The computed field too: 张三's 有效工作率 in October (O1: 1 received, 1 valid) = 100; November's
+    // is the summary's cached value; a computed field has no direction, so the arrow is not judged.
+    const eff = rows.find((r) => c[`A${r}`]!.v === '张三' && c[`C${r}`]!.v === '有效工作率')!;
+    expect(c[`E${eff}`]!.v).toBe(100);
+    const zhangNow = bundle.computed.rows[bundle.current.rows.findIndex((r) => r.key.agent === '张三')]!;
+    expect(c[`D${eff}`]!.v).toBeCloseTo(zhangNow.有效工作率!, 6);
+    expect(style(eff)).toBe(S.flat);
+    const totalEff = rows.find((r) => c[`A${r}`]!.v === '合计' && c[`C${r}`]!.v === '有效工作率')!;
+    expect(c[`E${totalEff}`]!.v).toBe(100);
     const styles = opened.parts['xl/styles.xml']!;
     const xfs = /<cellXfs[^>]*>(.*)<\/cellXfs>/.exec(styles)![1]!.match(/<xf [^>]*>/g)!;
     const fonts = /<fonts[^>]*>(.*)<\/fonts>/.exec(styles)![1]!.match(/<font>.*?<\/font>/g)!;
