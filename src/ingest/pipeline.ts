@@ -40,6 +40,7 @@ import type { ThreadFacts } from './sessionise.ts';
 import { addFacts, contextFor, type FactsContext, factsOfThreads } from './thread-facts.ts';
 
 export { safeRaw } from './prepare.ts';
+import { markRollupsStale, rolledDaysOf } from '../metrics/rollups.ts';
 import { getOrInsert } from '../util/maps.ts';
 
 export type Outcome = 'accepted' | 'duplicate' | 'rejected';
@@ -402,6 +403,7 @@ async function recompute(
 
   await store.db.transaction().execute(async (tx) => {
     const marks = [...threads, ...customers.map((c) => CUSTOMER_PREFIX + c)];
+    const rolledDays = await rolledDaysOf(store, tx, stored);
     // Threads that began in this import (from the cache) have no facts yet: nothing to delete.
     for (const table of ['conversations', 'segments', 'responses', 'conversation_tags', 'tickets'])
       await whereIn(store, tx, `delete from ${table} where thread`, stored);
@@ -411,8 +413,8 @@ async function recompute(
     await bulkInsert(store, tx, 'conversation_tags', facts.tags);
     await bulkInsert(store, tx, 'tickets', facts.tickets);
     await whereIn(store, tx, 'delete from dirty_threads where thread', marks);
-    // The daily rollups (metrics/rollups.ts) no longer describe the facts: rebuilt on the next report.
-    await tx.deleteFrom('rollup_state').execute();
+    // The rollups of the days these facts counted on, and count on now, are rebuilt by the next report.
+    await markRollupsStale(tx, rolledDays, facts);
   });
 }
 

@@ -4,14 +4,15 @@
  * channel or calendar period, filtered by time, channel, group or agent, reads a few thousand
  * rollup rows instead of every fact: the months its period covers whole from the monthly rollup,
  * the days at its edges from the daily one. Other reports (region, hour, tag, concurrency) read the
- * facts. Rollups are derived data: rebuilt whenever facts change or a query-time setting
- * (thresholds, resolution rule…) does.
+ * facts. Rollups are derived data: a fact refresh marks the days it changed (markRollupsStale) and
+ * the next report rebuilds those days and their months; a bulk change, or a change of a query-time
+ * setting (thresholds, resolution rule…), rebuilds them whole.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { Settings } from '../model/settings.ts';
 import { localKeys } from '../model/time.ts';
-import { bulkInsert } from '../store/bulk.ts';
+import { bulkInsert, whereIn } from '../store/bulk.ts';
 import type { Store } from '../store/db.ts';
 import type { Database } from '../store/schema.ts';
 import { getOrInsert } from '../util/maps.ts';
@@ -65,69 +66,199 @@ const NEEDS_DAYS = new Set<Dimension>(['day', 'week', 'weekday']);
 const ALL = '*';
 type RollupRow = Record<string, string | number | Buffer | null>;
 
-/** Build the rollups unless they are current for these settings. */
-export async function ensureRollups(store: Store, settings: Settings): Promise<void> {
+// ---- Which days changed --------------------------------------------------------------------------
+
+/** The fact tables the rollups sum; each row counts on its own local day. */
+const ROLLED_FACTS = ['conversations', 'segments', 'responses'] as const;
+/**
+ * Past this many threads in one refresh the rollups are rebuilt whole: a bulk import touches most
+ * days anyway, and listing the days its facts had would cost the import time.
+ */
+const DAYS_FOR_AT_MOST_THREADS = 2_000;
+/** Past this many changed days a whole rebuild is cheaper than day by day. */
+const DAYS_REBUILT_AT_MOST = 62;
+
+/**
+ * The days the facts of these threads count on now; call before the refresh deletes them. Null
+ * when there are too many threads to list (the rollups are then rebuilt whole).
+ */
+export async function rolledDaysOf(
+  store: Store,
+  tx: Kysely<Database>,
+  threads: string[],
+): Promise<Set<string> | null> {
+  if (threads.length > DAYS_FOR_AT_MOST_THREADS) return null;
+  const days = new Set<string>();
+  for (const t of ROLLED_FACTS)
+    for (const r of await whereIn<{ day: string }>(
+      store,
+      tx,
+      `select distinct day from ${t} where thread`,
+      threads,
+    ))
+      days.add(r.day);
+  return days;
+}
+
+/**
+ * After a refresh: the days its old facts (`before`, from rolledDaysOf) and its new facts count on
+ * no longer match the rollups. Marked in the refresh's transaction, so a report never reads
+ * rollups that miss a committed change.
+ */
+export async function markRollupsStale(
+  tx: Kysely<Database>,
+  before: Set<string> | null,
+  facts: Record<(typeof ROLLED_FACTS)[number], readonly { day: string }[]>,
+): Promise<void> {
+  if (!before) {
+    await tx.deleteFrom('rollup_state').execute();
+    return;
+  }
+  const days = new Set(before);
+  for (const t of ROLLED_FACTS) for (const r of facts[t]) days.add(r.day);
+  if (!days.size) return;
+  const mark = randomUUID();
+  await tx
+    .insertInto('rollup_stale_days')
+    .values([...days].map((day) => ({ day, mark })))
+    .onConflict((oc) => oc.column('day').doUpdateSet({ mark }))
+    .execute();
+}
+
+// ---- Building ------------------------------------------------------------------------------------
+
+/**
+ * Bring the rollups up to date for these settings: nothing when they are, the changed days and
+ * their months when a few days changed, everything otherwise. Says which it did.
+ */
+export async function ensureRollups(store: Store, settings: Settings): Promise<'current' | 'days' | 'whole'> {
   const sig = signature(settings);
   const state = await store.db.selectFrom('rollup_state').select('signature').executeTakeFirst();
-  if (state?.signature === sig) return;
-  const built = new Map<string, RollupRow[]>();
-  const whole: Scope = { by: ROLLUP_DIMS, filters: {} };
-  const days = new Map<string, ReturnType<typeof localKeys>>();
-  for (const bh of [false, true]) {
-    const opt: QueryOptions = {
-      businessHours: bh,
-      excludeGreetingOnly: settings.filters.excludeGreetingOnly,
-    };
-    for (const q of rolledQueries(settings, opt)) {
-      const rows = await aggregate(store.db, q, whole, true);
-      const out = getOrInsert(built, table(q), () => []);
-      const measures = Object.keys(q.aggregates);
-      // Each day and agent twice: per channel, and for all channels (channel ALL), which is what
-      // most reports ask for and a seventh of the rows to sum.
-      const all = new Map<string, { row: RollupRow; lists: Float64Array[] }>();
-      for (const r of rows) {
-        const dims = r.dims;
-        const values = r.list ?? new Float64Array(0);
-        const day = dims.day as string;
-        const calendar = getOrInsert(days, day, () => localKeys(Date.parse(`${day}T12:00:00Z`), 'UTC'));
-        const row: RollupRow = {
-          bh: bh ? 1 : 0,
-          day,
-          week: calendar.week,
-          month: calendar.month,
-          weekday: calendar.weekday,
-          agent_id: (dims.agent as string | null) ?? null,
-          channel: dims.channel as string,
-          ...Object.fromEntries(measures.map((m) => [m, r.values[m] ?? 0])),
-          vals: q.values ? packValues(values) : null,
-        };
-        out.push(row);
-        const sum = getOrInsert(all, `${row.day}\u0000${row.agent_id}`, () => ({
-          row: { ...row, channel: ALL, ...Object.fromEntries(measures.map((m) => [m, 0])) },
-          lists: [],
-        }));
-        for (const m of measures) (sum.row[m] as number) += row[m] as number;
-        sum.lists.push(values);
-      }
-      for (const { row, lists: parts } of all.values()) {
-        if (q.values) row.vals = packValues(concatValues(parts));
-        out.push(row);
-      }
+  // Read before the facts: a day marked after this read stays marked for the next report.
+  const stale = await store.db.selectFrom('rollup_stale_days').select(['day', 'mark']).execute();
+  if (state?.signature === sig) {
+    if (!stale.length) return 'current';
+    if (stale.length <= DAYS_REBUILT_AT_MOST) {
+      await rebuildDays(store, settings, stale);
+      return 'days';
     }
   }
-  for (const q of rolledQueries(settings, { businessHours: false, excludeGreetingOnly: true }))
+  const built = new Map<string, RollupRow[]>();
+  for (const bh of [false, true])
+    for (const q of rolledQueries(settings, queryOptions(settings, bh))) {
+      const rows = await aggregate(store.db, q, { by: ROLLUP_DIMS, filters: {} }, true);
+      for (const row of dailyRows(q, bh, rows)) getOrInsert(built, table(q), () => []).push(row);
+    }
+  for (const q of rolledQueries(settings, queryOptions(settings, false)))
     built.set(monthTable(q), monthlyRows(q, built.get(table(q)) ?? []));
   await store.db.transaction().execute(async (tx) => {
-    for (const q of rolledQueries(settings, { businessHours: false, excludeGreetingOnly: true })) {
+    for (const q of rolledQueries(settings, queryOptions(settings, false))) {
       for (const [name, period] of [
         [table(q), 'day'],
         [monthTable(q), 'month'],
       ] as const)
         await createRollup(store, tx, q, name, period, built.get(name) ?? []);
     }
+    await clearMarks(tx, stale);
     await tx.deleteFrom('rollup_state').execute();
     await tx.insertInto('rollup_state').values({ signature: sig, built_at: Date.now() }).execute();
   });
+  return 'whole';
+}
+
+const queryOptions = (settings: Settings, bh: boolean): QueryOptions => ({
+  businessHours: bh,
+  excludeGreetingOnly: settings.filters.excludeGreetingOnly,
+});
+
+/** The changed days summed again from the facts, and the months they fall in summed again from the days. */
+async function rebuildDays(
+  store: Store,
+  settings: Settings,
+  stale: { day: string; mark: string }[],
+): Promise<void> {
+  const days = [...new Set(stale.map((s) => s.day))].sort();
+  const months = [...new Set(days.map((d) => d.slice(0, 7)))];
+  const built = new Map<string, RollupRow[]>();
+  for (const bh of [false, true])
+    for (const q of rolledQueries(settings, queryOptions(settings, bh)))
+      for (const [from, to] of dayRanges(days)) {
+        const rows = await aggregate(store.db, q, { by: ROLLUP_DIMS, filters: {}, from, to }, true);
+        for (const row of dailyRows(q, bh, rows)) getOrInsert(built, table(q), () => []).push(row);
+      }
+  await store.db.transaction().execute(async (tx) => {
+    for (const q of rolledQueries(settings, queryOptions(settings, false))) {
+      const daily = table(q);
+      await whereIn(store, tx, `delete from ${daily} where day`, days);
+      // Rollup tables are made from the query declarations, so their rows have no static type.
+      await bulkInsert(store, tx, daily as never, (built.get(daily) ?? []) as never[]);
+      const monthly = monthTable(q);
+      await whereIn(store, tx, `delete from ${monthly} where month`, months);
+      const rows = await whereIn<RollupRow>(store, tx, `select * from ${daily} where month`, months);
+      await bulkInsert(store, tx, monthly as never, monthlyRows(q, rows) as never[]);
+    }
+    await clearMarks(tx, stale);
+  });
+}
+
+/** Unmark the days read at the start, unless a refresh marked one again since. */
+async function clearMarks(tx: Kysely<Database>, stale: { day: string; mark: string }[]): Promise<void> {
+  for (const { day, mark } of stale)
+    await tx.deleteFrom('rollup_stale_days').where('day', '=', day).where('mark', '=', mark).execute();
+}
+
+/** Sorted days as runs of consecutive days [first, last]: one query per run. */
+function dayRanges(sorted: string[]): [string, string][] {
+  const out: [string, string][] = [];
+  for (const d of sorted) {
+    const last = out[out.length - 1];
+    if (last && Date.parse(`${d}T00:00:00Z`) - Date.parse(`${last[1]}T00:00:00Z`) === 86_400_000) last[1] = d;
+    else out.push([d, d]);
+  }
+  return out;
+}
+
+const calendarOf = (day: string) => localKeys(Date.parse(`${day}T12:00:00Z`), 'UTC');
+
+/**
+ * A measure query's rows per day, agent and channel as rollup rows: each day and agent twice, per
+ * channel and for all channels (channel ALL), which is what most reports ask for and a seventh of
+ * the rows to sum.
+ */
+function dailyRows(q: MeasureQuery, bh: boolean, rows: MeasureRow[]): RollupRow[] {
+  const out: RollupRow[] = [];
+  const measures = Object.keys(q.aggregates);
+  const days = new Map<string, ReturnType<typeof localKeys>>();
+  const all = new Map<string, { row: RollupRow; lists: Float64Array[] }>();
+  for (const r of rows) {
+    const dims = r.dims;
+    const values = r.list ?? new Float64Array(0);
+    const day = dims.day as string;
+    const calendar = getOrInsert(days, day, () => calendarOf(day));
+    const row: RollupRow = {
+      bh: bh ? 1 : 0,
+      day,
+      week: calendar.week,
+      month: calendar.month,
+      weekday: calendar.weekday,
+      agent_id: (dims.agent as string | null) ?? null,
+      channel: dims.channel as string,
+      ...Object.fromEntries(measures.map((m) => [m, r.values[m] ?? 0])),
+      vals: q.values ? packValues(values) : null,
+    };
+    out.push(row);
+    const sum = getOrInsert(all, `${row.day}\u0000${row.agent_id}`, () => ({
+      row: { ...row, channel: ALL, ...Object.fromEntries(measures.map((m) => [m, 0])) },
+      lists: [],
+    }));
+    for (const m of measures) (sum.row[m] as number) += row[m] as number;
+    sum.lists.push(values);
+  }
+  for (const { row, lists: parts } of all.values()) {
+    if (q.values) row.vals = packValues(concatValues(parts));
+    out.push(row);
+  }
+  return out;
 }
 
 /** The monthly rollup: the daily rows of each month, agent and channel summed. */
@@ -140,8 +271,8 @@ function monthlyRows(q: MeasureQuery, daily: RollupRow[]): RollupRow[] {
       row: { ...d, day: `${d.month}-01`, ...Object.fromEntries(measures.map((k) => [k, 0])) },
       lists: [],
     }));
-    for (const k of measures) (m.row[k] as number) += d[k] as number;
-    if (q.values) m.lists.push(unpackValues(d.vals as Buffer | null));
+    for (const k of measures) (m.row[k] as number) += Number(d[k]);
+    if (q.values) m.lists.push(unpackValues(d.vals as Uint8Array | null));
   }
   return [...months.values()].map(({ row, lists }) => ({
     ...row,

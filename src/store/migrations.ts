@@ -368,6 +368,18 @@ migrations['008_mappings'] = {
   },
 };
 
+migrations['009_rollup_stale_days'] = {
+  async up(db: Kysely<unknown>) {
+    // The days a fact refresh changed: the rollups rebuild those days, not every day
+    // (src/metrics/rollups.ts). Each mark names the refresh, so a rebuild clears only what it read.
+    await db.schema
+      .createTable('rollup_stale_days')
+      .addColumn('day', 'text', (c) => c.primaryKey())
+      .addColumn('mark', 'text', (c) => c.notNull())
+      .execute();
+  },
+};
+
 function isSqlite(db: Kysely<unknown>): boolean {
   return db.getExecutor().adapter instanceof SqliteAdapter;
 }

@@ -20,6 +20,7 @@ export interface Database {
   conversation_tags: ConversationTagsTable;
   tickets: TicketsTable;
   rollup_state: RollupStateTable;
+  rollup_stale_days: RollupStaleDaysTable;
   sources: SourcesTable;
   report_templates: ReportTemplatesTable;
   schedules: SchedulesTable;
@@ -63,6 +64,12 @@ export interface SourcesTable {
 export interface RollupStateTable {
   signature: string;
   built_at: number;
+}
+
+/** A local day whose facts changed since the rollups were built, and the refresh that last said so. */
+export interface RollupStaleDaysTable {
+  day: string;
+  mark: string;
 }
 
 export interface SettingsTable {
