@@ -25,7 +25,7 @@ import { type Dimension, keyOf, type Scope, scopeSql } from './queries/scope.ts'
 import { segmentQuery } from './queries/segments.ts';
 
 /** Bump when a measure query changes: stored rollups are then rebuilt. */
-const ROLLUP_VERSION = 2;
+const ROLLUP_VERSION = 3;
 // Week, month and weekday follow from the day: grouping by them too only slows the build.
 const ROLLUP_DIMS: Dimension[] = ['day', 'agent', 'channel'];
 const ROLLED_UP = new Set<Dimension>(['agent', 'group', 'channel', 'day', 'week', 'month', 'weekday']);
@@ -171,7 +171,10 @@ const queryOptions = (settings: Settings, bh: boolean): QueryOptions => ({
   excludeGreetingOnly: settings.filters.excludeGreetingOnly,
 });
 
-/** The changed days summed again from the facts, and the months they fall in summed again from the days. */
+/**
+ * The changed days summed again from the facts; the monthly rows of the agents those days concern
+ * (before or after) summed again from their days. Other agents' months did not change.
+ */
 async function rebuildDays(
   store: Store,
   settings: Settings,
@@ -189,16 +192,54 @@ async function rebuildDays(
   await store.db.transaction().execute(async (tx) => {
     for (const q of rolledQueries(settings, queryOptions(settings, false))) {
       const daily = table(q);
+      const fresh = built.get(daily) ?? [];
+      const old = await whereIn<RollupRow>(store, tx, `select * from ${daily} where day`, days);
+      const agents = changedAgents(q, old, fresh);
       await whereIn(store, tx, `delete from ${daily} where day`, days);
       // Rollup tables are made from the query declarations, so their rows have no static type.
-      await bulkInsert(store, tx, daily as never, (built.get(daily) ?? []) as never[]);
+      await bulkInsert(store, tx, daily as never, fresh as never[]);
       const monthly = monthTable(q);
-      await whereIn(store, tx, `delete from ${monthly} where month`, months);
-      const rows = await whereIn<RollupRow>(store, tx, `select * from ${daily} where month`, months);
-      await bulkInsert(store, tx, monthly as never, monthlyRows(q, rows) as never[]);
+      const ids = [...agents].filter((a): a is string => a !== null);
+      // Two statements rather than an OR, so that each uses the (agent_id, period) index.
+      const conds = [
+        ...(ids.length ? [sql`agent_id in (${sql.join(ids)})`] : []),
+        ...(agents.has(null) ? [sql`agent_id is null`] : []),
+      ];
+      for (const month of months)
+        for (const cond of conds) {
+          await sql`delete from ${sql.table(monthly)} where month = ${month} and ${cond}`.execute(tx);
+          const { rows } = await sql<RollupRow>`select * from ${sql.table(daily)}
+            where month = ${month} and ${cond}`.execute(tx);
+          await bulkInsert(store, tx, monthly as never, monthlyRows(q, rows) as never[]);
+        }
     }
     await clearMarks(tx, stale);
   });
+}
+
+/**
+ * The agents whose rows of the rebuilt days differ from before (a measure, the duration list, or
+ * the row itself): only their months need summing again.
+ */
+function changedAgents(q: MeasureQuery, old: RollupRow[], fresh: RollupRow[]): Set<string | null> {
+  const key = (r: RollupRow) => `${r.bh}\u0000${r.day}\u0000${r.agent_id}\u0000${r.channel}`;
+  const measures = Object.keys(q.aggregates);
+  const before = new Map(old.map((r) => [key(r), r]));
+  const changed = new Set<string | null>();
+  for (const r of fresh) {
+    const o = before.get(key(r));
+    before.delete(key(r));
+    const same =
+      o &&
+      measures.every((m) => Number(o[m]) === Number(r[m])) &&
+      Buffer.compare(
+        Buffer.from((o.vals as Uint8Array | null) ?? []),
+        Buffer.from((r.vals as Uint8Array | null) ?? []),
+      ) === 0;
+    if (!same) changed.add(r.agent_id as string | null);
+  }
+  for (const o of before.values()) changed.add(o.agent_id as string | null);
+  return changed;
 }
 
 /** Unmark the days read at the start, unless a refresh marked one again since. */
@@ -301,6 +342,9 @@ async function createRollup(
   for (const m of Object.keys(q.aggregates)) t = t.addColumn(m, 'double precision', (c) => c.notNull());
   await t.addColumn('vals', store.dialect === 'postgres' ? 'bytea' : 'blob').execute();
   await tx.schema.createIndex(`${name}_${period}`).on(name).columns(['bh', 'channel', period]).execute();
+  // For rebuilding a few days (rebuildDays): the days' rows, and an agent's rows of a month.
+  await tx.schema.createIndex(`${name}_agent`).on(name).columns(['agent_id', period]).execute();
+  if (period === 'day') await tx.schema.createIndex(`${name}_days`).on(name).column('day').execute();
   // Rollup tables are made from the query declarations, so their rows have no static type.
   await bulkInsert(store, tx, name as never, rows as never[]);
 }
