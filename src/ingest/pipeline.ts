@@ -9,7 +9,7 @@
  *    from the stored events, then swaps their facts in one transaction. Arrival order therefore
  *    never matters, and a late event costs only its customer's threads.
  */
-import type { Kysely } from 'kysely';
+import type { Insertable, Kysely } from 'kysely';
 import type { CanonicalEvent, OrderEvent, Reject } from '../model/events.ts';
 import type { Settings } from '../model/settings.ts';
 import type { Store } from '../store/db.ts';
@@ -41,6 +41,7 @@ import { addFacts, contextFor, type FactsContext, factsOfThreads } from './threa
 
 export { safeRaw } from './prepare.ts';
 import { markRollupsStale, rolledDaysOf } from '../metrics/rollups.ts';
+import { isLiveOrigin } from './sources.ts';
 import { getOrInsert } from '../util/maps.ts';
 
 export type Outcome = 'accepted' | 'duplicate' | 'rejected';
@@ -249,9 +250,42 @@ export async function recordRejects(
   tx: Kysely<Database> = store.db,
 ): Promise<void> {
   const at = Date.now();
-  const rows = rejects.map((r) => ({ file: r.file, line: r.line, reason: r.reason, raw: r.raw ?? null, at }));
+  const rows: Insertable<Database['rejects']>[] = [];
+  const live = new Map<string, Reject[]>();
+  for (const r of rejects)
+    if (isLiveOrigin(r.file)) getOrInsert(live, r.file, () => []).push(r);
+    else rows.push({ file: r.file, line: r.line, reason: r.reason, raw: r.raw ?? null, at });
+  // A file's rejects are keyed by their line, so importing it again records nothing twice. A live
+  // source's requests have no lines of their own: each reject gets the source's next number (the
+  // event's place in its request goes into the reason), and the oldest beyond the last
+  // LIVE_REJECTS_KEPT are dropped, so a sender of bad requests cannot fill the database.
+  for (const [file, list] of live) {
+    const last = await tx
+      .selectFrom('rejects')
+      .select((eb) => eb.fn.max('line').as('line'))
+      .where('file', '=', file)
+      .executeTakeFirst();
+    let line = Number(last?.line ?? 0);
+    for (const r of list)
+      rows.push({
+        file,
+        line: ++line,
+        reason: r.line > 0 ? `event ${r.line}: ${r.reason}` : r.reason,
+        raw: r.raw ?? null,
+        at,
+      });
+    if (line > LIVE_REJECTS_KEPT)
+      await tx
+        .deleteFrom('rejects')
+        .where('file', '=', file)
+        .where('line', '<=', line - LIVE_REJECTS_KEPT)
+        .execute();
+  }
   await bulkInsert(store, tx, 'rejects', rows);
 }
+
+/** Rejects kept per live source (webhooks, pulls); its counters still count every one. */
+export const LIVE_REJECTS_KEPT = 10_000;
 
 /** Customers (or loose threads) recomputed per transaction. */
 const REFRESH_CUSTOMERS = 5000;

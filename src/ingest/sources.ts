@@ -18,6 +18,8 @@ export type Source = Omit<SourcesTable, 'accepted' | 'duplicates' | 'rejected' |
 
 /** The `file` of a webhook's rejects in the rejects table: where they came from. */
 export const rejectOrigin = (sourceId: string) => `source:${sourceId}`;
+/** Whether a reject came from a live source rather than a file. */
+export const isLiveOrigin = (file: string): boolean => file.startsWith('source:');
 
 export async function addSource(
   store: Store,

@@ -1,6 +1,7 @@
 /** The webhook server for real: Fastify on 127.0.0.1, real SQLite and PostgreSQL stores. */
 import { createHmac } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
+import { LIVE_REJECTS_KEPT, recordRejects } from '../../src/ingest/pipeline.ts';
 import { addSource } from '../../src/ingest/sources.ts';
 import { runReport } from '../../src/metrics/report.ts';
 import { buildServer, type Server } from '../../src/server/app.ts';
@@ -101,6 +102,54 @@ describe.each(DIALECTS)('webhook ingestion (%s)', (dialect) => {
     const kept = await store.db.selectFrom('rejects').select(['file', 'reason']).execute();
     expect(kept.every((k) => k.file === `source:${src.id}`)).toBe(true);
     expect(kept).toHaveLength(2);
+
+    // The same bad event in a second request, and two forged requests: every one is kept, numbered
+    // in arrival order, the event's place in its request in the reason.
+    const again = JSON.stringify([{ kind: 'message', id: 'bad2' }]);
+    await post(`/ingest/${src.id}`, again, { 'x-cspulse-signature': sign('s', again) });
+    await post(`/ingest/${src.id}`, again, { 'x-cspulse-signature': sign('wrong', again) });
+    await post(`/ingest/${src.id}`, again);
+    await server.writer.drain();
+    const all = await store.db
+      .selectFrom('rejects')
+      .select(['line', 'reason'])
+      .where('file', '=', `source:${src.id}`)
+      .orderBy('line')
+      .execute();
+    expect(all.map((r) => r.line)).toEqual([1, 2, 3, 4, 5]);
+    expect(all[0]!.reason).toMatch(/^event 2: /);
+    expect(all[2]!.reason).toMatch(/^event 1: /);
+    expect(all.slice(3).every((r) => /signature/.test(r.reason))).toBe(true);
+  });
+
+  it('keeps the latest rejects of a live source, never an unbounded number', async () => {
+    await start();
+    const origin = 'source:flood';
+    const batch = (n: number, from: number) =>
+      Array.from({ length: n }, (_, i) => ({ file: origin, line: 0, reason: `bad request ${from + i}` }));
+    await recordRejects(store, batch(LIVE_REJECTS_KEPT - 2, 1));
+    await recordRejects(store, batch(5, LIVE_REJECTS_KEPT - 1));
+    const kept = await store.db
+      .selectFrom('rejects')
+      .select((eb) => [
+        eb.fn.countAll<number>().as('n'),
+        eb.fn.min('line').as('first'),
+        eb.fn.max('line').as('last'),
+      ])
+      .where('file', '=', origin)
+      .executeTakeFirstOrThrow();
+    expect([Number(kept.n), Number(kept.first), Number(kept.last)]).toEqual([
+      LIVE_REJECTS_KEPT,
+      4,
+      LIVE_REJECTS_KEPT + 3,
+    ]);
+    const newest = await store.db
+      .selectFrom('rejects')
+      .select('reason')
+      .where('file', '=', origin)
+      .where('line', '=', LIVE_REJECTS_KEPT + 3)
+      .executeTakeFirstOrThrow();
+    expect(newest.reason).toBe(`bad request ${LIVE_REJECTS_KEPT + 3}`);
   });
 
   it('checks the Telegram secret token and stores its updates', async () => {
