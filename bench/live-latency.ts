@@ -1,7 +1,7 @@
 /**
  * `npm run bench:live-latency`: from a webhook POST to the event showing in the report API, while
  * other webhooks arrive at a steady rate. A real `cspulse serve` process on a fresh store; this
- * process sends the load (autocannon at a fixed rate), and every 100 ms a probe: a customer's
+ * process sends the load (raw keep-alive sockets at a fixed rate), and every 100 ms a probe: a customer's
  * message and the agent's reply on a day of their own (in 2024, apart from the load's days). A
  * poller asks `GET /api/report?by=day` over the probes' days again and again, as a dashboard
  * would; a probe's latency runs from the moment its POST was sent to the answer of the first

@@ -1,15 +1,15 @@
 /**
  * What the live-path benches share: a real `cspulse serve` process on a fresh SQLite file or
- * PostgreSQL database, signed webhook bodies made before the clock starts, and autocannon as the
- * load generator (pre-built requests, a fraction of the cycles of fetch; the generator shares the
- * machine's two cores with the server).
+ * PostgreSQL database, signed webhook bodies made before the clock starts, and a load generator
+ * on raw keep-alive sockets (`postAll`; the generator shares the machine's two cores with the
+ * server).
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { connect } from 'node:net';
 import { join } from 'node:path';
-import autocannon from 'autocannon';
 import pg from 'pg';
 import { openStore } from '../src/store/db.ts';
 
@@ -170,8 +170,13 @@ export interface LoadResult {
 }
 
 /**
- * Post the bodies with autocannon, each once, over `connections` keep-alive connections;
- * `rate` (requests/s over all connections) holds a steady pace instead of as fast as answered.
+ * Post the bodies, each once, over `connections` keep-alive connections, one request in flight on
+ * each; `rate` (requests/s over all connections) holds a steady pace instead of as fast as answered.
+ *
+ * Raw sockets, not autocannon: each request is its bytes, built before the clock starts, and an
+ * answer is read only as far as its status and length. The generator shares the two cores with the
+ * server; autocannon's per-request work (a request object, an HTTP parser, a histogram) took 0.08 ms
+ * of CPU an event, this takes about a third of it (bench/RESULTS.md, 2026-12-03).
  */
 export async function postAll(
   port: number,
@@ -179,45 +184,90 @@ export async function postAll(
   bodies: { body: string; signature: string }[],
   o: { connections: number; rate?: number },
 ): Promise<LoadResult> {
+  const requests = bodies.map((b) => {
+    const body = Buffer.from(b.body);
+    const head =
+      `POST /ingest/${sourceId} HTTP/1.1\r\nhost: 127.0.0.1:${port}\r\ncontent-type: application/json\r\n` +
+      `x-cspulse-signature: ${b.signature}\r\ncontent-length: ${body.length}\r\n\r\n`;
+    return Buffer.concat([Buffer.from(head), body]);
+  });
+  const latencies = new Float64Array(requests.length);
   let next = 0;
+  let answered = 0;
   let ok = 0;
   let refused = 0;
   let other = 0;
+  let errors = 0;
   const t0 = performance.now();
-  const result = await autocannon({
-    url: `http://127.0.0.1:${port}`,
-    connections: o.connections,
-    amount: bodies.length,
-    overallRate: o.rate,
-    timeout: 30,
-    requests: [
-      {
-        method: 'POST',
-        path: `/ingest/${sourceId}`,
-        // Each request takes the next body; a connection builds its next request as it sends one.
-        setupRequest: (req) => {
-          const b = bodies[next++ % bodies.length]!;
-          req.body = b.body;
-          req.headers = { 'content-type': 'application/json', 'x-cspulse-signature': b.signature };
-          return req;
-        },
-        onResponse: (status) => {
+  const waiting: (() => void)[] = [];
+  // Paced: request n may leave at t0 + n / rate; connections with nothing allowed wait for the tick.
+  const pace = o.rate
+    ? setInterval(() => {
+        for (const go of waiting.splice(0)) go();
+      }, 5)
+    : undefined;
+  const allowed = () => !o.rate || next < ((performance.now() - t0) / 1000) * o.rate;
+
+  await new Promise<void>((resolve) => {
+    let open = o.connections;
+    const finished = () => {
+      if (--open === 0) resolve();
+    };
+    for (let c = 0; c < o.connections; c++) {
+      const socket = connect({ port, host: '127.0.0.1', noDelay: true });
+      let pending: Buffer | undefined;
+      let sentAt = 0;
+      const send = () => {
+        if (next >= requests.length) {
+          socket.end();
+          return;
+        }
+        if (!allowed()) {
+          waiting.push(send);
+          return;
+        }
+        sentAt = performance.now();
+        socket.write(requests[next++]!);
+      };
+      socket.on('connect', send);
+      socket.on('data', (chunk: Buffer) => {
+        pending = pending ? Buffer.concat([pending, chunk]) : chunk;
+        for (;;) {
+          const end = pending.indexOf('\r\n\r\n');
+          if (end < 0) return;
+          const head = pending.toString('latin1', 0, end);
+          const length = Number(/\r\ncontent-length: *(\d+)/i.exec(head)?.[1] ?? 0);
+          if (pending.length < end + 4 + length) return;
+          pending = pending.subarray(end + 4 + length);
+          const status = Number(head.slice(9, 12));
           if (status === 200) ok++;
           else if (status === 503) refused++;
           else other++;
-        },
-      },
-    ],
+          latencies[answered++] = performance.now() - sentAt;
+          if (!pending.length) pending = undefined;
+          send();
+          if (!pending) return;
+        }
+      });
+      socket.on('error', () => {
+        errors++;
+      });
+      socket.on('close', finished);
+    }
   });
+  clearInterval(pace);
   const seconds = (performance.now() - t0) / 1000;
+  const sorted = latencies.subarray(0, answered).sort();
+  const at = (q: number) =>
+    answered ? Math.round(sorted[Math.min(answered - 1, Math.floor(q * answered))]!) : 0;
   return {
     seconds,
     ok,
     refused,
     other,
-    errors: result.errors + result.timeouts,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
+    errors: errors + requests.length - answered,
+    p50: at(0.5),
+    p99: at(0.99),
   };
 }
 

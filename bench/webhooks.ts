@@ -1,6 +1,6 @@
 /**
  * `npm run bench:webhooks`: sustained webhook ingestion. A real `cspulse serve` process on a fresh
- * store; this process is the load generator on loopback (autocannon, 64 keep-alive connections,
+ * store; this process is the load generator on loopback (raw sockets, 64 keep-alive connections,
  * each body signed as a platform would, signed before the clock starts). Prints events/s, the
  * latency of the 200s, and checks that every acknowledged event was stored exactly once.
  *

@@ -26,6 +26,7 @@ import type { Database } from '../store/schema.ts';
 import { loadSettings } from '../store/settings.ts';
 import { decodeBlock, encodeBlock } from './blocks.ts';
 import { applyCustomerFacts } from './customer-pass.ts';
+import type { LiveThreads } from './live-threads.ts';
 import { Identities, type IdentitySnapshot, type PendingAgent } from './identities.ts';
 import {
   CUSTOMER_PREFIX,
@@ -292,12 +293,16 @@ const REFRESH_CUSTOMERS = 5000;
 
 export type RefreshProgress = (done: number, total: number) => void;
 
-/** Recompute the facts of every dirty thread. Returns how many threads were recomputed. */
+/**
+ * Recompute the facts of every dirty thread. Returns how many threads were recomputed. `cache`:
+ * an import's new threads (ImportCache); `live`: the live writer's threads kept between refreshes.
+ */
 export async function refreshFacts(
   store: Store,
   onProgress?: RefreshProgress,
   settingsIn?: Settings,
   cache?: ImportCache,
+  live?: LiveThreads,
 ): Promise<number> {
   const dirty = (await store.db.selectFrom('dirty_threads').select('thread').execute()).map((r) => r.thread);
   if (!dirty.length) return 0;
@@ -360,7 +365,7 @@ export async function refreshFacts(
     const job = jobs[i]!;
     const mine = next;
     next = ask(jobs[i + 1]);
-    await recompute(store, ctx, job.threads, job.customers, cache, mine);
+    await recompute(store, ctx, job.threads, job.customers, cache, mine, live);
     done += job.customers.length || job.threads.length;
     onProgress?.(Math.min(done, total), total);
   }
@@ -396,6 +401,7 @@ async function recompute(
   customers: string[],
   cache?: ImportCache,
   remote?: Promise<RemoteFacts>,
+  live?: LiveThreads,
 ): Promise<void> {
   const byThread = new Map<string, CanonicalEvent[]>();
   const stored: string[] = [];
@@ -405,24 +411,32 @@ async function recompute(
     if (cached) byThread.set(t, cached);
     else stored.push(t);
   }
-  const rows = await whereIn<{ thread: string; events: string }>(
-    store,
-    store.db,
-    'select thread, events from event_blocks where thread',
-    stored,
-  );
-  for (const r of rows) {
-    const list = getOrInsert(byThread, r.thread, () => []);
-    for (const e of decodeBlock(r.events)) list.push(e);
-  }
+  const customerThreads = customers.map((c) => CUSTOMER_PREFIX + c);
   const orders: OrderEvent[] = [];
-  const orderRows = await whereIn<{ events: string }>(
-    store,
-    store.db,
-    'select events from event_blocks where thread',
-    customers.map((c) => CUSTOMER_PREFIX + c),
-  );
-  for (const r of orderRows) for (const e of decodeBlock(r.events)) if (e.kind === 'order') orders.push(e);
+  if (live) {
+    // The live writer's threads (SQLite): only the blocks stored since its last refresh are read.
+    for (const [t, events] of live.read(stored)) byThread.set(t, events);
+    for (const events of live.read(customerThreads).values())
+      for (const e of events) if (e.kind === 'order') orders.push(e);
+  } else {
+    const rows = await whereIn<{ thread: string; events: string }>(
+      store,
+      store.db,
+      'select thread, events from event_blocks where thread',
+      stored,
+    );
+    for (const r of rows) {
+      const list = getOrInsert(byThread, r.thread, () => []);
+      for (const e of decodeBlock(r.events)) list.push(e);
+    }
+    const orderRows = await whereIn<{ events: string }>(
+      store,
+      store.db,
+      'select events from event_blocks where thread',
+      customerThreads,
+    );
+    for (const r of orderRows) for (const e of decodeBlock(r.events)) if (e.kind === 'order') orders.push(e);
+  }
   orders.sort((a, b) => a.ts - b.ts || (a.id < b.id ? -1 : 1));
 
   const facts = factsOfThreads(byThread, ctx);

@@ -11,6 +11,7 @@
  * the budget.
  */
 import { accept, type AcceptResult, recordRejects, refreshFacts } from '../ingest/pipeline.ts';
+import { LiveThreads } from '../ingest/live-threads.ts';
 import { countActivity } from '../ingest/sources.ts';
 import type { Reject } from '../model/events.ts';
 import type { Store } from '../store/db.ts';
@@ -101,6 +102,8 @@ export class Writer implements LiveWriter {
   private readonly gate: RefreshGate & Partial<ReadGate>;
   private stats: RefreshStats;
   private recentMs = 0;
+  /** The events of the threads refreshed lately (SQLite): a refresh reads only what came since. */
+  private readonly threads: LiveThreads | undefined;
   pending = 0;
   /** In the HTTP thread, the writer lives and dies with the server. */
   readonly failure: string | undefined = undefined;
@@ -118,6 +121,7 @@ export class Writer implements LiveWriter {
     this.minDelayMs = policy.refreshDelayMs ?? 100;
     this.visibleWithinMs = policy.visibleWithinMs ?? 1000;
     this.gate = gate ?? new LocalGate();
+    this.threads = store.sqlite && new LiveThreads(store.sqlite);
     this.stats = {
       refreshes: 0,
       lastMs: 0,
@@ -231,7 +235,9 @@ export class Writer implements LiveWriter {
   private async refresh(): Promise<void> {
     const t0 = performance.now();
     try {
-      await this.gate.exclusive(() => refreshFacts(this.store));
+      await this.gate.exclusive(() =>
+        refreshFacts(this.store, undefined, undefined, undefined, this.threads),
+      );
       this.stats.lastError = null;
     } catch (e) {
       // The marks stay: the next refresh tries again. Nothing accepted is lost.

@@ -1,0 +1,126 @@
+/**
+ * The events of recently refreshed threads, kept by the live writer (SQLite) from one refresh to
+ * the next. A webhook adds a block to a thread that already has dozens; without this, every
+ * refresh read and parsed all of them again (70% of the writer's time at 3k events/s), and even
+ * listing a thread's blocks costs as much as the refresh saves. Here a refresh reads only the
+ * blocks stored since the last one (ids above the highest read), appends them to the threads kept,
+ * and reads whole only the threads not kept.
+ *
+ * That holds while blocks are only appended: SQLite gives a new block a larger id than any before,
+ * unless blocks were deleted (it hands the largest rowid out again). The live writer never deletes
+ * blocks; anything written by another connection (an import, a merge of blocks) changes SQLite's
+ * `data_version`, and then every thread is read whole again. The reads of one refresh run in one
+ * read transaction, so a block committed meanwhile is neither missed nor read twice.
+ */
+import type SQLite from 'better-sqlite3';
+import type { CanonicalEvent } from '../model/events.ts';
+import { decodeBlock } from './blocks.ts';
+
+interface Statements {
+  since: SQLite.Statement;
+  whole: SQLite.Statement;
+  last: SQLite.Statement;
+}
+
+export class LiveThreads {
+  private threads = new Map<string, CanonicalEvent[]>();
+  private size = 0;
+  /** Every block up to this id is in the threads kept (those of their threads that are kept). */
+  private seen = 0;
+  /** SQLite's count of other connections' commits, when the blocks up to `seen` were read. */
+  private version: number | undefined;
+  private statements: Statements | undefined;
+
+  constructor(
+    private readonly db: SQLite.Database,
+    private readonly limit = 250_000,
+  ) {}
+
+  /** Events kept now. */
+  get events(): number {
+    return this.size;
+  }
+
+  /**
+   * All stored events of each thread asked, as a full read would return them; threads without
+   * events are absent. The arrays are the cache's own: read, never modify.
+   */
+  read(threads: string[]): Map<string, CanonicalEvent[]> {
+    const out = new Map<string, CanonicalEvent[]>();
+    if (!threads.length) return out;
+    const st = this.prepare();
+    this.db.transaction(() => {
+      const version = this.db.pragma('data_version', { simple: true }) as number;
+      // The first read, or another connection wrote: nothing kept can be trusted.
+      if (version !== this.version) this.clear();
+      else
+        for (const r of st.since.iterate(this.seen) as Iterable<{
+          id: number;
+          thread: string;
+          events: string;
+        }>) {
+          this.seen = r.id;
+          const kept = this.threads.get(r.thread);
+          if (!kept) continue;
+          const events = decodeBlock(r.events);
+          for (const e of events) kept.push(e);
+          this.size += events.length;
+        }
+      this.version = version;
+      const unseen = threads.filter((t) => !this.threads.has(t));
+      if (unseen.length) {
+        for (const r of st.whole.all(JSON.stringify(unseen)) as { thread: string; events: string }[]) {
+          let kept = this.threads.get(r.thread);
+          if (!kept) {
+            kept = [];
+            this.threads.set(r.thread, kept);
+          }
+          const events = decodeBlock(r.events);
+          for (const e of events) kept.push(e);
+          this.size += events.length;
+        }
+        this.seen = (st.last.get() as { id: number | null }).id ?? 0;
+      }
+    })();
+    for (const t of threads) {
+      const kept = this.threads.get(t);
+      if (!kept) continue;
+      // Re-inserted: the map's order is the order of use, the least recent first.
+      this.threads.delete(t);
+      this.threads.set(t, kept);
+      out.set(t, kept);
+    }
+    this.evict(out);
+    return out;
+  }
+
+  /** Forget every thread. */
+  clear(): void {
+    this.threads.clear();
+    this.size = 0;
+  }
+
+  /** Down to the limit, least recently used first; the threads just read stay for this refresh. */
+  private evict(inUse: Map<string, CanonicalEvent[]>): void {
+    for (const [t, kept] of this.threads) {
+      if (this.size <= this.limit) return;
+      if (inUse.has(t)) continue;
+      this.threads.delete(t);
+      this.size -= kept.length;
+    }
+    // Still over: the refresh at hand alone is larger than the limit; keep none of it.
+    if (this.size > this.limit) this.clear();
+  }
+
+  private prepare(): Statements {
+    this.statements ??= {
+      since: this.db.prepare('select id, thread, events from event_blocks where id > ? order by id'),
+      // In id order within a thread, the order they were stored in, as the blocks since are added.
+      whole: this.db.prepare(
+        'select thread, events from event_blocks where thread in (select value from json_each(?)) order by id',
+      ),
+      last: this.db.prepare('select max(id) as id from event_blocks'),
+    };
+    return this.statements;
+  }
+}

@@ -1,0 +1,129 @@
+/**
+ * The live writer's refresh on SQLite keeps the events of the threads it refreshed (LiveThreads)
+ * and reads only the blocks stored since: it must give exactly the facts of a one-shot import,
+ * whatever the arrival batches, the cache's limit, and blocks replaced behind its back by another
+ * connection (a merge of blocks, which makes SQLite hand a deleted id out again).
+ */
+import { rmSync } from 'node:fs';
+import { dirname } from 'node:path';
+import fc from 'fast-check';
+import { afterEach, describe, expect, it } from 'vitest';
+import { LiveThreads } from '../../src/ingest/live-threads.ts';
+import { accept, refreshFacts } from '../../src/ingest/pipeline.ts';
+import type { CanonicalEventInput } from '../../src/model/events.ts';
+import type { Store } from '../../src/store/db.ts';
+import { openStore } from '../../src/store/db.ts';
+import { freshTarget } from '../support/stores.ts';
+import { eventArb, facts } from './random-events.ts';
+
+const stores: Store[] = [];
+const folders: string[] = [];
+afterEach(async () => {
+  for (const s of stores.splice(0)) await s.close();
+  for (const f of folders.splice(0)) rmSync(f, { recursive: true, force: true });
+});
+
+async function send(s: Store, events: CanonicalEventInput[], from = 0) {
+  return accept(
+    s,
+    events.map((raw, i) => ({ line: from + i + 1, raw })),
+    'live',
+    'webhook',
+  );
+}
+
+/** Another connection merges a thread's blocks into one (as a compaction would): same events. */
+async function mergeBlocks(s: Store, thread: string) {
+  const blocks = await s.db
+    .selectFrom('event_blocks')
+    .select(['id', 'events', 'received_at'])
+    .where('thread', '=', thread)
+    .orderBy('id')
+    .execute();
+  if (blocks.length < 2) return;
+  const events = blocks.flatMap((b) => {
+    const v = JSON.parse(b.events);
+    return Array.isArray(v) ? v : v.e.map((e: object) => ({ ...v.c, ...e }));
+  });
+  await s.db.transaction().execute(async (tx) => {
+    await tx.deleteFrom('event_blocks').where('thread', '=', thread).execute();
+    await tx
+      .insertInto('event_blocks')
+      .values({ thread, events: JSON.stringify(events), received_at: blocks[0]!.received_at })
+      .execute();
+  });
+}
+
+describe('live refresh from kept threads (SQLite)', () => {
+  /** The writer's connection, and another on the same file. */
+  const store = async () => {
+    const target = await freshTarget('sqlite');
+    folders.push(dirname(target));
+    const s = await openStore(target);
+    const other = await openStore(target);
+    stores.push(s, other);
+    return { s, other, live: (limit?: number) => new LiveThreads(s.sqlite!, limit) };
+  };
+
+  it('reads each block once, and every thread whole again after another connection wrote', async () => {
+    const { s, other, live: make } = await store();
+    const live = make();
+    const refresh = () => refreshFacts(s, undefined, undefined, undefined, live);
+    const counts = () => s.db.selectFrom('conversations').select(['messages_in', 'messages_out']).execute();
+    const base = { kind: 'message', source: 'x', channel: 'web', customer: { id: 'c1' } } as const;
+    const t0 = Date.UTC(2025, 10, 3, 2);
+    await send(s, [{ ...base, id: 'm1', ts: t0, role: 'customer', text: '在吗' }]);
+    await refresh();
+    expect(live.events).toBe(1);
+    // Emptied on the writer's own connection, which never rewrites a block: the kept copy counts,
+    // so the block was not read again.
+    s.sqlite!.prepare(`update event_blocks set events = '[]'`).run();
+    await send(s, [{ ...base, id: 'm2', ts: t0 + 60_000, role: 'agent', account: 'a1', text: '您好' }]);
+    await refresh();
+    expect(live.events).toBe(2);
+    expect(await counts()).toEqual([{ messages_in: 1, messages_out: 1 }]);
+    // Another connection merges the thread's blocks (m1 gone, as emptied, and m2); SQLite hands the
+    // merged block a deleted block's id, and m3 the other.
+    const [thread] = await s.db.selectFrom('threads').select('thread').execute();
+    await mergeBlocks(other, thread!.thread);
+    await send(s, [{ ...base, id: 'm3', ts: t0 + 120_000, role: 'agent', account: 'a1', text: '再见' }]);
+    await refresh();
+    expect(live.events).toBe(2);
+    expect(await counts()).toEqual([{ messages_in: 0, messages_out: 2 }]);
+  });
+
+  it('gives the facts of a one-shot import, whatever the arrival batches (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        eventArb,
+        fc.array(fc.integer({ min: 1, max: 8 }), { minLength: 1, maxLength: 12 }),
+        fc.integer({ min: 0, max: 30 }),
+        fc.array(fc.boolean(), { minLength: 12, maxLength: 12 }),
+        async (events, sizes, limit, merges) => {
+          const once = await store();
+          await send(once.s, events);
+          await refreshFacts(once.s);
+
+          const { s, other, live: make } = await store();
+          const live = make(limit);
+          const shuffled = [...events].sort(() => Math.random() - 0.5);
+          let at = 0;
+          for (let b = 0; at < shuffled.length; b++) {
+            const size = sizes[b % sizes.length]!;
+            await send(s, shuffled.slice(at, at + size), at);
+            at += size;
+            if (merges[b % merges.length]) {
+              const any = await other.db.selectFrom('threads').select('thread').limit(1).executeTakeFirst();
+              if (any) await mergeBlocks(other, any.thread);
+            }
+            await refreshFacts(s, undefined, undefined, undefined, live);
+          }
+          expect(live.events).toBeLessThanOrEqual(limit);
+          expect(await facts(s)).toEqual(await facts(once.s));
+          for (const x of stores.splice(0)) await x.close();
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+});
