@@ -8,7 +8,7 @@
  * decides that and re-cuts the blocks in the rare case some events of a block were stored before.
  */
 import { type CanonicalEvent, type Reject, validateEvent } from '../model/events.ts';
-import { encodeBlock } from './blocks.ts';
+import { encodeBlock, sameCustomer } from './blocks.ts';
 import { threadOf } from './sessionise.ts';
 
 /** Per item: still to be decided against the database, a repeat within the batch, or invalid. */
@@ -151,6 +151,10 @@ export class BatchPreparer {
         g = { events: [], members: [], owner: null };
         groups.set(thread, g);
       }
+      // Every event of a thread names the same customer: one object for them all, which is a
+      // third fewer objects for the import cache to hold and the garbage collector to copy.
+      const prev = g.events.length ? g.events[g.events.length - 1]!.customer : undefined;
+      if (prev && e.customer && e.customer !== prev && sameCustomer(prev, e.customer)) e.customer = prev;
       g.events.push(e);
       g.members.push(index);
       if (g.owner === null && e.customer) g.owner = e.customer.id;
