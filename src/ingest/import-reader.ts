@@ -95,20 +95,21 @@ export class ImportReader implements FactsSource {
   private failure: Error | null = null;
   private readonly options: ReadOptions;
   private readonly defaultSource: string;
+  /** The size of the files to read, together. */
+  readonly bytes: number = 0;
 
   constructor(files: string[], opts: ImportReaderOptions = {}) {
     const { defaultSource = 'import', workerMinBytes = WORKER_MIN_BYTES, keepLimit, ...options } = opts;
     this.options = options;
     this.defaultSource = defaultSource;
-    let bytes = 0;
     for (const f of files) {
       try {
-        bytes += statSync(f).size;
+        this.bytes += statSync(f).size;
       } catch {
         // The reader names what is wrong with the path.
       }
     }
-    if (bytes >= workerMinBytes && bytes > 0) this.start(keepLimit ?? 2_000_000);
+    if (this.bytes >= workerMinBytes && this.bytes > 0) this.start(keepLimit ?? 2_000_000);
   }
 
   /** Whether a worker reads (and can compute the facts of what it read). */
