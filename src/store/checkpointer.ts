@@ -34,10 +34,16 @@ parentPort.postMessage('started');
 `;
 
 export class Checkpointer {
+  private exited = false;
+
   private constructor(
     private readonly store: Store,
     private readonly worker: Worker,
-  ) {}
+  ) {
+    worker.once('exit', () => {
+      this.exited = true;
+    });
+  }
 
   /**
    * Take over the WAL checkpoints of `store` (a SQLite file) until `stop`. Undefined for a
@@ -77,6 +83,7 @@ export class Checkpointer {
 
   async stop(): Promise<void> {
     this.restore();
+    if (this.exited) return;
     const stopped = new Promise<void>((resolve) => {
       this.worker.once('message', () => resolve());
       this.worker.once('exit', () => resolve());
