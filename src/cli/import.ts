@@ -6,6 +6,7 @@ import { ImportReader } from '../ingest/import-reader.ts';
 import { loadMapping } from '../ingest/mappings.ts';
 import { ImportCache, recordRejects, refreshFacts, storePrepared } from '../ingest/pipeline.ts';
 import type { Reject } from '../model/events.ts';
+import { Checkpointer } from '../store/checkpointer.ts';
 import type { Store } from '../store/db.ts';
 import { progressBar } from './progress.ts';
 
@@ -20,6 +21,9 @@ export interface ImportSummary {
 /** Events per transaction: fewer, larger commits write each index page once instead of many times. */
 const IMPORT_BATCH = 100_000;
 
+/** Below this, the import's few checkpoints are not worth a thread's start (about 30 ms). */
+const CHECKPOINTER_MIN_BYTES = 8 << 20;
+
 /** At most this many rejects are listed in the summary; all of them are kept in the database. */
 const LISTED_REJECTS = 1000;
 
@@ -27,7 +31,14 @@ export async function importFiles(
   store: Store,
   files: string[],
   format: ImportFormat,
-  o: { quiet?: boolean; mapping?: string; dictionaries?: string; workerMinBytes?: number } = {},
+  o: {
+    quiet?: boolean;
+    mapping?: string;
+    dictionaries?: string;
+    workerMinBytes?: number;
+    /** Files of together this many bytes get their WAL checkpoints on a thread of their own (default 8 MB). */
+    checkpointerMinBytes?: number;
+  } = {},
 ): Promise<ImportSummary> {
   const summary: ImportSummary = { accepted: 0, duplicates: 0, rejected: 0, rejects: [], failedFiles: [] };
   // A wrong mapping name or dictionary file stops the import before any file is read.
@@ -50,11 +61,16 @@ export async function importFiles(
     // bench/RESULTS.md 2026-12-03). It may pay on cores of its own; that is not measured.
     workerMinBytes: o.workerMinBytes ?? Number.POSITIVE_INFINITY,
   });
+  const checkpointer =
+    reader.bytes >= (o.checkpointerMinBytes ?? CHECKPOINTER_MIN_BYTES)
+      ? await Checkpointer.start(store)
+      : undefined;
   try {
     if (reader.usesWorker) cache.remote = reader;
     await importEach(store, files, format, reader, cache, note, summary, o.quiet);
     await refreshFacts(store, o.quiet ? undefined : progressBar('计算 / computing facts'), undefined, cache);
   } finally {
+    await checkpointer?.stop();
     await reader.close();
   }
   return summary;

@@ -19,7 +19,7 @@ function sameTags(a: readonly string[] | undefined, b: readonly string[] | undef
   return true;
 }
 
-function sameCustomer(a: Customer, b: Customer): boolean {
+export function sameCustomer(a: Customer, b: Customer): boolean {
   return a.id === b.id && a.name === b.name && a.region === b.region && sameTags(a.tags, b.tags);
 }
 

@@ -13,12 +13,17 @@ import { Worker } from 'node:worker_threads';
 import type { ColumnReport } from '../connectors/csv/columns.ts';
 import { detectFormat, readEvents } from '../connectors/index.ts';
 import { openInput } from '../connectors/shared/input.ts';
-import type { ImportFormat, ReadOptions } from '../connectors/types.ts';
+import {
+  DEFAULT_BATCH_SIZE,
+  type ImportFormat,
+  type ReadBatch,
+  type ReadOptions,
+} from '../connectors/types.ts';
 import type { Reject } from '../model/events.ts';
 import type { Settings } from '../model/settings.ts';
 import type { IdentitySnapshot } from './identities.ts';
 import type { FactsSource, RemoteFacts } from './pipeline.ts';
-import { type PreparedBatch, prepareBatch } from './prepare.ts';
+import { BatchPreparer, type PreparedBatch } from './prepare.ts';
 
 export interface PreparedRead {
   prepared: PreparedBatch;
@@ -61,6 +66,9 @@ export interface ImportReaderOptions extends ReadOptions {
 
 const WORKER_MIN_BYTES = 8 << 20;
 
+/** Items read and validated at a time in line: small enough that raw objects die young. */
+const PREPARE_PIECE = 5000;
+
 /** The worker runs the TypeScript sources too: an eval'd worker gets no --import, so it registers tsx. */
 const BOOT = `
 const { workerData } = require('node:worker_threads');
@@ -87,20 +95,21 @@ export class ImportReader implements FactsSource {
   private failure: Error | null = null;
   private readonly options: ReadOptions;
   private readonly defaultSource: string;
+  /** The size of the files to read, together. */
+  readonly bytes: number = 0;
 
   constructor(files: string[], opts: ImportReaderOptions = {}) {
     const { defaultSource = 'import', workerMinBytes = WORKER_MIN_BYTES, keepLimit, ...options } = opts;
     this.options = options;
     this.defaultSource = defaultSource;
-    let bytes = 0;
     for (const f of files) {
       try {
-        bytes += statSync(f).size;
+        this.bytes += statSync(f).size;
       } catch {
         // The reader names what is wrong with the path.
       }
     }
-    if (bytes >= workerMinBytes && bytes > 0) this.start(keepLimit ?? 2_000_000);
+    if (this.bytes >= workerMinBytes && this.bytes > 0) this.start(keepLimit ?? 2_000_000);
   }
 
   /** Whether a worker reads (and can compute the facts of what it read). */
@@ -159,15 +168,37 @@ export class ImportReader implements FactsSource {
     let fmt = format === 'auto' ? null : format;
     if (this.worker && fmt === null) fmt = detectFormat(file, (await openInput(file)).head);
     if (!this.worker || fmt === null) {
-      // In line; an unrecognised file gets its error, which says why, from the reader.
-      for await (const b of readEvents(file, format, this.options))
-        yield {
-          prepared: prepareBatch(b.items, file, this.defaultSource),
-          rejects: b.rejects,
+      // In line; an unrecognised file gets its error, which says why, from the reader. Read in
+      // small pieces, prepared as they come (BatchPreparer), handed on a whole batch at a time.
+      const size = this.options.batchSize ?? DEFAULT_BATCH_SIZE;
+      // Equal pieces of at most PREPARE_PIECE items that make up a batch (exactly, when they divide it).
+      const piece = { ...this.options, batchSize: Math.ceil(size / Math.ceil(size / PREPARE_PIECE)) };
+      let p = new BatchPreparer(file, this.defaultSource);
+      let rejects: Reject[] = [];
+      let columns: ColumnReport | undefined;
+      let last: ReadBatch | undefined;
+      const done = (b: ReadBatch): PreparedRead => {
+        const out: PreparedRead = {
+          prepared: p.finish(),
+          rejects,
           bytesRead: b.bytesRead,
           totalBytes: b.totalBytes,
-          columns: b.columns,
+          ...(columns ? { columns } : {}),
         };
+        p = new BatchPreparer(file, this.defaultSource);
+        rejects = [];
+        columns = undefined;
+        last = undefined;
+        return out;
+      };
+      for await (const b of readEvents(file, format, piece)) {
+        p.add(b.items);
+        for (const r of b.rejects) rejects.push(r);
+        columns ??= b.columns;
+        last = b;
+        if (p.size + rejects.length >= size) yield done(b);
+      }
+      if (last) yield done(last);
       return;
     }
     if (this.failure) throw new Error(`${file}: ${this.failure.message}`);

@@ -56,14 +56,14 @@ export interface AcceptResult {
 }
 
 /**
- * The events of threads that began within one import, kept as the JSON blocks that were stored,
- * so that the facts of a bulk import are computed without reading back what was just written
- * (reading was a quarter of import time). A thread that had events before the import, or that
+ * The events of threads that began within one import, kept as the validated objects that were
+ * stored, so that the facts of a bulk import are computed without reading back or decoding what
+ * was just written (reading was a quarter of import time, decoding the kept text a tenth). A thread that had events before the import, or that
  * arrives after the cap is reached, is read from the database as usual. Every `accept` of the
  * import must be given the cache, and the refresh that follows it.
  */
 export class ImportCache {
-  private threads = new Map<string, string[]>();
+  private threads = new Map<string, CanonicalEvent[][]>();
   private partial = new Set<string>();
   private size = 0;
   /**
@@ -83,7 +83,7 @@ export class ImportCache {
   complete(thread: string): CanonicalEvent[] | undefined {
     const blocks = this.threads.get(thread);
     if (!blocks) return undefined;
-    return blocks.length === 1 ? decodeBlock(blocks[0]!) : blocks.flatMap(decodeBlock);
+    return blocks.length === 1 ? blocks[0]! : blocks.flat();
   }
 
   /** After a refresh: the threads' facts exist now, so later batches must not count as their start. */
@@ -119,8 +119,11 @@ export class ImportCache {
       }
       if (this.remote) {
         if (!list) this.threads.set(b.thread, []);
-      } else if (list) list.push(b.events);
-      else this.threads.set(b.thread, [b.events]);
+      } else {
+        const events = b.list ?? decodeBlock(b.events);
+        if (list) list.push(events);
+        else this.threads.set(b.thread, [events]);
+      }
       this.size += b.count;
     }
   }
@@ -197,6 +200,8 @@ interface NewBlock {
   owner: string | null;
   /** Whether the import worker keeps this block's events (see PreparedBlock.held). */
   held: boolean;
+  /** The events as objects, when prepared in line (see PreparedBlock.list). */
+  list?: CanonicalEvent[];
 }
 
 /** Facts computed away from this thread, with the agents made for unknown accounts there. */
@@ -218,6 +223,7 @@ function wholeBlocks(p: PreparedBatch): NewBlock[] {
     count: b.members.length,
     owner: b.owner,
     held: b.held,
+    ...(b.list ? { list: b.list } : {}),
   }));
 }
 
@@ -228,13 +234,14 @@ function newPartsOfBlocks(p: PreparedBatch, added: boolean[]): NewBlock[] {
     const fresh = b.members.filter((i) => added[i]).length;
     if (fresh === 0) continue;
     if (fresh === b.members.length) {
-      out.push({ thread: b.thread, events: b.events, count: fresh, owner: b.owner, held: b.held });
+      out.push({ ...b, count: fresh });
       continue;
     }
-    const events = decodeBlock(b.events).filter((_, k) => added[b.members[k]!]);
+    const events = (b.list ?? decodeBlock(b.events)).filter((_, k) => added[b.members[k]!]);
     out.push({
       thread: b.thread,
       events: encodeBlock(events),
+      list: events,
       count: events.length,
       owner: events.find((e) => e.customer)?.customer?.id ?? null,
       // The worker's copy has events that were not stored: the thread is read from the database.

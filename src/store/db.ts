@@ -24,6 +24,9 @@ export interface Store {
 
 export const DEFAULT_SQLITE_PATH = 'data/cspulse.db';
 
+/** Checkpoint every 64 MB of WAL, not every 4 MB: a bulk import syncs the file 16× less often. */
+export const WAL_AUTOCHECKPOINT_PAGES = 16384;
+
 /** --db flag, else DATABASE_URL, else the embedded default. */
 export function resolveTarget(flag?: string): string {
   return flag || process.env.DATABASE_URL || DEFAULT_SQLITE_PATH;
@@ -66,8 +69,7 @@ export async function openStore(target = resolveTarget()): Promise<Store> {
     sqlite.pragma('busy_timeout = 10000');
     sqlite.pragma('cache_size = -65536');
     sqlite.pragma('temp_store = MEMORY');
-    // Checkpoint every 64 MB of WAL, not every 4 MB: a bulk import syncs the file 16× less often.
-    sqlite.pragma('wal_autocheckpoint = 16384');
+    sqlite.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
     const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: reusingStatements(sqlite) }) });
     store = { db, dialect: 'sqlite', sqlite, location: file, close: () => db.destroy() };
   }

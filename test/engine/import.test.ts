@@ -14,6 +14,7 @@ import { importFiles } from '../../src/cli/import.ts';
 import { generateDemo } from '../../src/demo/generate.ts';
 import { decodeBlock, encodeBlock } from '../../src/ingest/blocks.ts';
 import { ImportReader } from '../../src/ingest/import-reader.ts';
+import { REPEAT } from '../../src/ingest/prepare.ts';
 import { accept, refreshFacts } from '../../src/ingest/pipeline.ts';
 import type { CanonicalEvent, CanonicalEventInput } from '../../src/model/events.ts';
 import type { Store } from '../../src/store/db.ts';
@@ -192,6 +193,42 @@ describe('the worker reader', () => {
     try {
       for await (const _ of reader.read(file, 'ndjson'));
       await expect(reader.facts(['web|#nobody'])).rejects.toThrow(/facts asked before the context/);
+    } finally {
+      await reader.close();
+    }
+  });
+});
+
+describe('the in-line reader', () => {
+  it('hands on whole batches of read pieces, with every reject, repeat and line in place', async () => {
+    // 12,345 lines: pieces of 5,000 are read and validated as they come, batches of 7,000 handed on.
+    const lines: unknown[] = [];
+    while (lines.length < 12_345)
+      for (const e of events) if (lines.length < 12_345) lines.push({ ...e, id: `${e.id}-${lines.length}` });
+    lines[10] = '{not json';
+    lines[6_999] = { kind: 'message' };
+    lines[11_000] = lines[8_000]; // a repeat in another piece of the same batch
+    const file = ndjson('pieces.ndjson', lines);
+    const reader = new ImportReader([file], { batchSize: 7_000 });
+    try {
+      expect(reader.usesWorker).toBe(false);
+      const sizes: number[] = [];
+      const ids: string[] = [];
+      const rejectLines: number[] = [];
+      let repeats = 0;
+      for await (const b of reader.read(file, 'ndjson')) {
+        sizes.push(b.prepared.status.length + b.rejects.length);
+        for (const id of b.prepared.ids) ids.push(id);
+        for (const r of [...b.rejects, ...b.prepared.rejects]) rejectLines.push(r.line);
+        repeats += b.prepared.status.filter((s) => s === REPEAT).length;
+      }
+      expect(sizes).toEqual([7_000, 5_345]);
+      expect(rejectLines.sort((a, b) => a - b)).toEqual([11, 7_000]);
+      expect(repeats).toBe(1);
+      const expected = lines
+        .filter((_, n) => n !== 10 && n !== 6_999 && n !== 11_000)
+        .map((e) => (e as { id: string }).id);
+      expect(ids).toEqual(expected);
     } finally {
       await reader.close();
     }
