@@ -9,12 +9,11 @@
  * arrive while the writer thread is busy go to it together, as one batch, one transaction. A
  * request is answered 200 only after the writer thread has committed it, as before.
  */
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { AcceptResult } from '../ingest/pipeline.ts';
 import type { Reject } from '../model/events.ts';
 import { SharedReadGate, sharedGateBuffer } from './gate.ts';
+import { moduleWorker } from '../util/module-worker.ts';
 import type { LiveWriter, Note, RefreshPolicy, RefreshStats } from './writer.ts';
 
 export interface WriterThreadData {
@@ -59,12 +58,6 @@ interface Waiting {
  */
 const IN_FLIGHT = 2;
 
-// The writer thread runs TypeScript as this process does: through tsx, registered in the thread.
-const BOOT = `
-const [api, entry] = require('node:worker_threads').workerData.boot;
-import(api).then((m) => { m.register(); return import(entry); });
-`;
-
 export class ThreadWriter implements LiveWriter {
   private queue: Waiting[] = [];
   private sent = new Map<number, Waiting[]>();
@@ -100,17 +93,8 @@ export class ThreadWriter implements LiveWriter {
   /** Start the writer thread on `target`; resolves once its store is open. */
   static async start(target: string, policy: RefreshPolicy = {}): Promise<ThreadWriter> {
     const gate = sharedGateBuffer();
-    const require = createRequire(import.meta.url);
-    const data: WriterThreadData & { boot: [string, string] } = {
-      target,
-      policy,
-      gate,
-      boot: [
-        pathToFileURL(require.resolve('tsx/esm/api')).href.replace(/\.cjs$/, '.mjs'),
-        new URL('./writer-worker.ts', import.meta.url).href,
-      ],
-    };
-    const worker = new Worker(BOOT, { eval: true, workerData: data });
+    const data: WriterThreadData = { target, policy, gate };
+    const worker = moduleWorker(new URL('./writer-worker.ts', import.meta.url), { workerData: data });
     await new Promise<void>((resolve, reject) => {
       const onMessage = (m: FromWriter) => {
         if (m.t === 'ready') done(null);
