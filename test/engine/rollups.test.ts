@@ -16,6 +16,7 @@ import { parseTimestamp } from '../../src/model/time.ts';
 import type { Store } from '../../src/store/db.ts';
 import { loadSettings, saveSettings } from '../../src/store/settings.ts';
 import { loadWeeks } from '../outputs/weeks.ts';
+import { expectSameReport } from '../support/reports.ts';
 import { DIALECTS, freshStore } from '../support/stores.ts';
 
 const at = (local: string) => parseTimestamp(local, 'Asia/Shanghai')!;
@@ -71,18 +72,7 @@ async function expectRollupsMatchFacts(store: Store): Promise<void> {
     const req = { ...scope, metrics: METRIC_IDS };
     const rolled = await runReport(store, req);
     const facts = await runReport(store, { ...req, useRollups: false });
-    expect(
-      rolled.rows.map((r) => r.key),
-      JSON.stringify(scope),
-    ).toEqual(facts.rows.map((r) => r.key));
-    [...rolled.rows, rolled.total].forEach((row, i) => {
-      const other = [...facts.rows, facts.total][i]!;
-      for (const [id, v] of Object.entries(row.metrics)) {
-        const where = `${JSON.stringify(scope)} ${JSON.stringify(row.key)} ${id}`;
-        if (v === null) expect(other.metrics[id], where).toBeNull();
-        else expect(other.metrics[id], where).toBeCloseTo(v, 6);
-      }
-    });
+    expectSameReport(rolled, facts, JSON.stringify(scope), 6);
   }
 }
 
