@@ -2,8 +2,9 @@
  * `cspulse`: the command line. Every command takes --db (a SQLite path or postgres:// URL);
  * without it DATABASE_URL, else the embedded default ./data/cspulse.db.
  *
- * Modules that bring heavy libraries (fastify, nodemailer, echarts, pdfkit, faker) are imported by
- * the commands that use them, so `cspulse --help`, `report` or a workbook export never load them.
+ * Modules that bring heavy libraries (fastify, nodemailer, echarts, pdfkit, faker, the platform
+ * connectors) are imported by the commands that use them, so `cspulse --help`, `report` or a
+ * workbook export never load them.
  */
 import { writeFileSync } from 'node:fs';
 import type { DemoOptions } from '../demo/generate.ts';
@@ -17,8 +18,7 @@ import { parseSettings } from '../model/settings.ts';
 import { localKeys } from '../model/time.ts';
 import { openStore, resolveTarget, type Store } from '../store/db.ts';
 import { loadSettings, saveSettings } from '../store/settings.ts';
-import { WEBHOOK_CONNECTORS } from '../connectors/webhooks.ts';
-import { addSource, listSources, sourceStatus, webhookPath } from '../ingest/sources.ts';
+import { PLATFORMS } from '../connectors/platforms.ts';
 import { progressBar } from './progress.ts';
 import { printReport, type ReportFormat } from './render.ts';
 import { resolveScoreModel } from './scores.ts';
@@ -66,7 +66,7 @@ program
   .argument('<files...>')
   .addOption(
     new Option('--format <format>', 'file format, or the platform whose payloads the file holds')
-      .choices(['auto', 'ndjson', 'csv', 'xlsx', 'twcs', 'payload', ...Object.keys(WEBHOOK_CONNECTORS)])
+      .choices(['auto', 'ndjson', 'csv', 'xlsx', 'twcs', 'payload', ...PLATFORMS])
       .default('auto'),
   )
   .option('--json', 'print one JSON summary object')
@@ -401,7 +401,7 @@ const sources = program.command('sources').description('数据源(实时接入)/
 sources
   .command('add')
   .description('新建 webhook 数据源 / create a webhook source')
-  .requiredOption('--platform <name>', `platform: ${Object.keys(WEBHOOK_CONNECTORS).join('|')}`)
+  .requiredOption('--platform <name>', `platform: ${PLATFORMS.join('|')}`)
   .requiredOption('--name <text>', 'a name people recognise (e.g. 售后 Telegram)')
   .option('--secret <s>', 'the shared secret (default: a random one, printed once)')
   .option(
@@ -422,6 +422,10 @@ sources
   .option('--json', 'print the source as JSON')
   .addOption(dbOption())
   .action(async (o) => {
+    const [{ addSource, webhookPath }, { WEBHOOK_CONNECTORS }] = await Promise.all([
+      import('../ingest/sources.ts'),
+      import('../connectors/webhooks.ts'),
+    ]);
     await withStore(o.db, async (store) => {
       const s = await addSource(store, {
         platform: o.platform,
@@ -448,6 +452,7 @@ sources
   .description('列出数据源 / list sources')
   .addOption(dbOption())
   .action(async (o) => {
+    const { listSources, webhookPath } = await import('../ingest/sources.ts');
     await withStore(o.db, async (store) => {
       for (const s of await listSources(store))
         console.log(`${s.id}\t${s.platform}\t${s.name}\t${webhookPath(s.id)}`);
@@ -459,6 +464,7 @@ sources
   .option('--json', 'JSON output')
   .addOption(dbOption())
   .action(async (o) => {
+    const { sourceStatus } = await import('../ingest/sources.ts');
     await withStore(o.db, async (store) => {
       const status = await sourceStatus(store);
       if (o.json) {

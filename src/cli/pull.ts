@@ -1,6 +1,5 @@
 /** `cspulse sources pull <sourceId> [--once]`: read a pull source (微信客服 sync_msg) into the store. */
 import type { Command } from 'commander';
-import { PULL_CONNECTORS, pullOnce } from '../connectors/pull/runner.ts';
 import { refreshFacts } from '../ingest/pipeline.ts';
 import { dbOption, withStore } from './export.ts';
 
@@ -10,7 +9,7 @@ export function registerPull(program: Command): void {
   sources
     .command('pull <sourceId>')
     .description(
-      `拉取消息 / pull a source's messages through the platform API (${Object.keys(PULL_CONNECTORS).join(', ')}); the cursor is kept in the database`,
+      "拉取消息 / pull a source's messages through its platform's API (a platform without one is named in the error, with those that have one); the cursor is kept in the database",
     )
     .option('--once', 'one pass up to what the platform has now, then exit')
     .option('--interval <seconds>', 'between passes, without --once', '60')
@@ -19,6 +18,8 @@ export function registerPull(program: Command): void {
       const interval = Number(o.interval);
       if (!Number.isFinite(interval) || interval < 1)
         throw new Error(`--interval: expected seconds ≥ 1, got "${o.interval}"`);
+      // The connectors load with the command that uses them (see main.ts).
+      const { pullOnce } = await import('../connectors/pull/runner.ts');
       await withStore(o.db, async (store) => {
         let stop = false;
         const onSignal = () => {

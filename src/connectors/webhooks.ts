@@ -6,6 +6,7 @@
  * The same `parse` reads the platform's payloads saved to files (`cspulse import`), found by `detect`.
  */
 import type { CanonicalEventInput } from '../model/events.ts';
+import type { Platform } from './platforms.ts';
 import { botframeworkWebhook } from './botframework/webhook.ts';
 import { chatwootWebhook } from './chatwoot/webhook.ts';
 import { feishuWebhook } from './feishu/webhook.ts';
@@ -97,7 +98,7 @@ export interface WebhookConnector {
   live?: boolean;
 }
 
-export const WEBHOOK_CONNECTORS: Record<string, WebhookConnector> = {
+const REGISTRY = {
   generic: genericWebhook,
   telegram: telegramWebhook,
   chatwoot: chatwootWebhook,
@@ -112,7 +113,9 @@ export const WEBHOOK_CONNECTORS: Record<string, WebhookConnector> = {
   line: lineWebhook,
   qq: qqWebhook,
   botframework: botframeworkWebhook,
-};
+} satisfies Record<Platform, WebhookConnector>;
+
+export const WEBHOOK_CONNECTORS: Record<string, WebhookConnector> = REGISTRY;
 
 export function webhookConnector(platform: string): WebhookConnector | undefined {
   return Object.hasOwn(WEBHOOK_CONNECTORS, platform) ? WEBHOOK_CONNECTORS[platform] : undefined;

@@ -42,7 +42,7 @@ import { addFacts, contextFor, type FactsContext, factsOfThreads } from './threa
 
 export { safeRaw } from './prepare.ts';
 import { markRollupsStale, rolledDaysOf } from '../metrics/rollups.ts';
-import { isLiveOrigin } from './sources.ts';
+import { isLiveOrigin } from './origins.ts';
 import { getOrInsert } from '../util/maps.ts';
 
 export type Outcome = 'accepted' | 'duplicate' | 'rejected';

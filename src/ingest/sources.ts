@@ -8,6 +8,7 @@ import { type Kysely, sql } from 'kysely';
 import { type SourceCredentials, WEBHOOK_CONNECTORS, webhookConnector } from '../connectors/webhooks.ts';
 import type { Store } from '../store/db.ts';
 import type { Database, SourcesTable } from '../store/schema.ts';
+import { rejectOrigin } from './origins.ts';
 
 export type Source = Omit<SourcesTable, 'accepted' | 'duplicates' | 'rejected' | 'bad_signatures'> & {
   accepted: number;
@@ -16,10 +17,7 @@ export type Source = Omit<SourcesTable, 'accepted' | 'duplicates' | 'rejected' |
   bad_signatures: number;
 };
 
-/** The `file` of a webhook's rejects in the rejects table: where they came from. */
-export const rejectOrigin = (sourceId: string) => `source:${sourceId}`;
-/** Whether a reject came from a live source rather than a file. */
-export const isLiveOrigin = (file: string): boolean => file.startsWith('source:');
+export { isLiveOrigin, rejectOrigin } from './origins.ts';
 
 export async function addSource(
   store: Store,
