@@ -54,8 +54,8 @@ export class Identities {
   private aliases = new Map<string, string>();
   /**
    * Accounts already resolved, by channel then account: a refresh resolves an account for every
-   * agent message, and building the three alias keys each time was about 1% of a bulk import (profiled). Any
-   * change of the aliases clears it.
+   * agent message, and building the three alias keys each time was about 1% of a bulk import
+   * (profiled). Any change of the aliases clears it.
    */
   private resolved = new Map<string, Map<string, string>>();
   readonly agents = new Map<string, AgentInfo>();
