@@ -7,9 +7,7 @@
  * its modules) would cost more than it saves.
  */
 import { statSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { ColumnReport } from '../connectors/csv/columns.ts';
 import { detectFormat, readEvents } from '../connectors/index.ts';
 import { openInput } from '../connectors/shared/input.ts';
@@ -23,6 +21,7 @@ import type { Reject } from '../model/events.ts';
 import type { Settings } from '../model/settings.ts';
 import type { IdentitySnapshot } from './identities.ts';
 import type { FactsSource, RemoteFacts } from './pipeline.ts';
+import { moduleWorker } from '../util/module-worker.ts';
 import { BatchPreparer, type PreparedBatch } from './prepare.ts';
 
 export interface PreparedRead {
@@ -69,22 +68,6 @@ const WORKER_MIN_BYTES = 8 << 20;
 /** Items read and validated at a time in line: small enough that raw objects die young. */
 const PREPARE_PIECE = 5000;
 
-/** The worker runs the TypeScript sources too: an eval'd worker gets no --import, so it registers tsx. */
-const BOOT = `
-const { workerData } = require('node:worker_threads');
-(async () => {
-  (await import(workerData.tsx)).register();
-  await import(workerData.module);
-})().catch((e) => { throw e; });
-`;
-
-/** tsx's ESM entry (its CommonJS one cannot be imported from an ESM context). */
-function tsxApi(): string {
-  if (typeof import.meta.resolve === 'function') return import.meta.resolve('tsx/esm/api');
-  const cjs = createRequire(import.meta.url).resolve('tsx/esm/api');
-  return pathToFileURL(cjs.replace(/\.cjs$/, '.mjs')).href;
-}
-
 export class ImportReader implements FactsSource {
   private worker: Worker | null = null;
   private queue: WorkerMessage[] = [];
@@ -124,12 +107,11 @@ export class ImportReader implements FactsSource {
       ahead: 2,
       keepLimit,
     };
-    this.worker = new Worker(BOOT, {
-      eval: true,
+    this.worker = moduleWorker(new URL('./import-worker.ts', import.meta.url), {
       // A larger young generation: the parse makes short-lived objects by the million, and each
       // scavenge of the default 16 MB one cost time (GC was 15% of the worker's time).
       resourceLimits: { maxYoungGenerationSizeMb: 96 },
-      workerData: { ...data, tsx: tsxApi(), module: new URL('./import-worker.ts', import.meta.url).href },
+      workerData: data,
     });
     this.worker.on('message', (m: WorkerMessage) => {
       if (m.type === 'facts' || m.type === 'facts-error') {

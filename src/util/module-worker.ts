@@ -8,11 +8,13 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 
+// Dynamic imports only: the eval'd script is CommonJS, or ESM when node runs with --input-type=module.
 const BOOT = `
-const { workerData } = require('node:worker_threads');
-const [loader, entry] = workerData.__module;
-(loader ? import(loader).then((m) => m.register()) : Promise.resolve())
-  .then(() => import(entry))
+import('node:worker_threads')
+  .then(({ workerData }) => {
+    const [loader, entry] = workerData.__module;
+    return (loader ? import(loader).then((m) => m.register()) : Promise.resolve()).then(() => import(entry));
+  })
   .catch((e) => { throw e; });
 `;
 
