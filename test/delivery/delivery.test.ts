@@ -198,7 +198,7 @@ describe.each(DIALECTS)('scheduled delivery (%s)', (dialect) => {
     smtp.failNext(1);
     const first = await runner(store, MONDAY, { env: e, maxAttempts: 3 }).tick();
     expect(first.map((r) => [r.status, r.attempts])).toEqual([['retry', 1]]);
-    expect(first[0]!.error).toMatch(/451/);
+    expect(first[0]!.error).toMatch(/\b451\b.*mailbox busy/);
     expect(first[0]!.error).toMatch(/310000 sign not match/);
     expect(smtp.mails).toHaveLength(0);
     let [h] = await runHistory(store, s.id);
@@ -208,7 +208,7 @@ describe.each(DIALECTS)('scheduled delivery (%s)', (dialect) => {
     expect(await runner(other, MONDAY + 59_000, { env: e }).tick()).toEqual([]);
     const second = await runner(other, MONDAY + 60_000, { env: e, maxAttempts: 3 }).tick();
     expect(second.map((r) => [r.status, r.attempts])).toEqual([['retry', 2]]);
-    expect(second[0]!.error).not.toMatch(/451/);
+    expect(second[0]!.error).not.toMatch(/mailbox busy/); // not /451/: a random port can hold those digits
     expect(smtp.mails).toHaveLength(1);
     [h] = await runHistory(store, s.id);
     // Second retry 120 s after the second attempt.
