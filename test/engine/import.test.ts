@@ -19,6 +19,7 @@ import { accept, refreshFacts } from '../../src/ingest/pipeline.ts';
 import type { CanonicalEvent, CanonicalEventInput } from '../../src/model/events.ts';
 import type { Store } from '../../src/store/db.ts';
 import { DIALECTS, freshStore } from '../support/stores.ts';
+import { facts } from './random-events.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'cspulse-import-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -36,23 +37,9 @@ function ndjson(name: string, list: unknown[]): string {
 async function snapshot(s: Store) {
   const db = s.db;
   return {
-    conversations: await db.selectFrom('conversations').selectAll().orderBy('id').execute(),
-    segments: await db.selectFrom('segments').selectAll().orderBy('id').execute(),
-    responses: await db
-      .selectFrom('responses')
-      .selectAll()
-      .orderBy('conversation_id')
-      .orderBy('seq')
-      .execute(),
-    tags: await db
-      .selectFrom('conversation_tags')
-      .selectAll()
-      .orderBy('conversation_id')
-      .orderBy('tag')
-      .execute(),
+    ...(await facts(s)),
     tickets: await db.selectFrom('tickets').selectAll().orderBy('thread').execute(),
     threads: await db.selectFrom('threads').selectAll().orderBy('thread').execute(),
-    agents: await db.selectFrom('agents').select(['id', 'name']).orderBy('id').execute(),
     keys: (await db.selectFrom('event_ids').select(['source', 'ext_id']).execute())
       .map((r) => `${r.source}|${r.ext_id}`)
       .sort(),
