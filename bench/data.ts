@@ -73,3 +73,14 @@ export async function withPostgres<T>(port: number, fn: (url: string) => Promise
     await pg.stop();
   }
 }
+
+/** An empty database `name` on the server `admin` points at (dropped first if it exists); its URL. */
+export async function freshPg(admin: string, name: string): Promise<string> {
+  const { default: pg } = await import('pg');
+  const c = new pg.Client({ connectionString: admin });
+  await c.connect();
+  await c.query(`drop database if exists ${name}`);
+  await c.query(`create database ${name}`);
+  await c.end();
+  return admin.replace(/\/[^/]*$/, `/${name}`);
+}

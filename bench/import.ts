@@ -11,7 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { rmSync, statSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
-import { exists, importDataset, OUT, withPostgres } from './data.ts';
+import { exists, importDataset, freshPg, OUT, withPostgres } from './data.ts';
 
 /** A PostgreSQL only when the run measures it. */
 const maybePostgres = <T>(use: boolean, fn: (url: string | null) => Promise<T>): Promise<T> =>
@@ -70,16 +70,6 @@ async function child(root: string, file: string, target: string, agents: number)
     conversations,
   };
   process.stdout.write(`\nRESULT ${JSON.stringify(out)}\n`);
-}
-
-async function freshPg(admin: string, name: string): Promise<string> {
-  const { default: pg } = await import('pg');
-  const c = new pg.Client({ connectionString: admin });
-  await c.connect();
-  await c.query(`drop database if exists ${name}`);
-  await c.query(`create database ${name}`);
-  await c.end();
-  return admin.replace(/\/[^/]*$/, `/${name}`);
 }
 
 function run(root: string, file: string, target: string, agents: number): Timing {

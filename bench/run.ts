@@ -11,7 +11,7 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { importFiles } from '../src/cli/import.ts';
 import { demoRoster, generateDemo } from '../src/demo/generate.ts';
-import { type Dataset, dataset, importDataset, OUT, withPostgres } from './data.ts';
+import { type Dataset, dataset, importDataset, freshPg, OUT, withPostgres } from './data.ts';
 import { loadDemo } from '../src/demo/load.ts';
 import { importRoster } from '../src/ingest/identities.ts';
 import { runReport } from '../src/metrics/report.ts';
@@ -24,16 +24,6 @@ import { validateEvent } from '../src/model/events.ts';
 const small = process.env.BENCH_SCALE === 'small';
 /** BENCH_ONLY=reports: only the report timings, on the databases a previous run left in bench/out. */
 const reportsOnly = process.env.BENCH_ONLY === 'reports';
-
-async function freshPg(admin: string, name: string): Promise<string> {
-  const { default: pg } = await import('pg');
-  const c = new pg.Client({ connectionString: admin });
-  await c.connect();
-  await c.query(`drop database if exists ${name}`);
-  await c.query(`create database ${name}`);
-  await c.end();
-  return admin.replace(/\/[^/]*$/, `/${name}`);
-}
 
 function freshSqlite(name: string): string {
   const file = join(OUT, `${name}.db`);
