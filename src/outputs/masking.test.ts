@@ -41,6 +41,15 @@ describe('maskText', () => {
       expect(maskText(s)).toBe(s);
   });
 
+  it('keeps what it masked as it is where a mask meets a letter or a + (found by the property test)', () => {
+    const once = maskText('+86 100000000130 1300 0000 13000000000A');
+    expect(once).toBe('+86 ********0130 1300 0000 130****0000A');
+    expect(maskText(once)).toBe(once);
+    const id = maskText('+0 00000019700101000X');
+    expect(id).toBe('+0 000000********000X');
+    expect(maskText(id)).toBe(id);
+  });
+
   it('masks card numbers written in groups of four', () => {
     expect(maskText('卡 4111 1111 1111 1111 到期')).toBe('卡 ************1111 到期');
   });

@@ -72,8 +72,12 @@ const mobile = (d: string): string => `${d.slice(0, 3)}****${d.slice(7)}`;
  */
 const EMAIL =
   /[A-Za-z0-9._%+*-]+@(?:[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(?![A-Za-z0-9-]*@)|[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})/g;
-/** + country code and number, separators allowed between digits. */
-const INTERNATIONAL = /\+\d(?:[ -]?\d){6,16}(?!\d)/g;
+/**
+ * + country code and number, separators allowed between digits. It never ends where a mask's
+ * stars begin ("+0 000000********000X" is a masked ID after "+0"), or a second pass would read the
+ * kept digits as a number of their own.
+ */
+const INTERNATIONAL = /\+\d(?:[ -]?\d){6,16}(?!\d|\*{4}\d|\*{8}\d)/g;
 /**
  * Runs of digit groups ("138 1234 5678", "4111-1111-1111-1111", "11010519491231002X"). Digits are
  * classified by run, never by separate passes with their own boundaries: one rule's stars would
@@ -151,7 +155,8 @@ function maskDigitGroups(run: string, offset: number, text: string): string {
   const seps = parts.filter((_, i) => i % 2 === 1);
   const after = text.slice(offset + run.length, offset + run.length + 13);
   const lockFirst = text[offset - 1] === '*' && /^\d{3}[\dXx]$/.test(groups[0]);
-  const lockLast = /^(?:\*{4}\d{4}|\*{8}\d{3}[\dXx])(?![\dA-Za-z])/.test(after);
+  // A mask's remnant may be followed by any letter ("130****0000A"), only not by another digit.
+  const lockLast = /^(?:\*{4}\d{4}|\*{8}\d{3}[\dXx])(?!\d)/.test(after);
   const joinable = (i: number, j: number) =>
     i === j || ((!lockFirst || i > 0) && (!lockLast || j < groups.length - 1));
   let out = '';
@@ -208,6 +213,22 @@ const MAYBE_PII = /[\d@区县旗市]/;
  * street addresses. Other text is returned unchanged.
  */
 export function maskText(text: string): string {
+  let s = text;
+  // One rule's stars can open a boundary another rule reads on the next pass (an e-mail's domain
+  // that began with a mobile, digits kept before an ID's stars). Masking until nothing changes
+  // makes the result idempotent by construction; a further pass only ever hides more.
+  for (let pass = 0; pass < MAX_PASSES; pass++) {
+    const next = maskOnce(s);
+    if (next === s) return s;
+    s = next;
+  }
+  return s;
+}
+
+/** Passes seen in the property tests: at most three; each one hides digits or letters for good. */
+const MAX_PASSES = 8;
+
+function maskOnce(text: string): string {
   if (!text || !MAYBE_PII.test(text)) return text;
   let s = text;
   if (s.includes('@')) s = s.replace(EMAIL, maskEmail);
@@ -233,7 +254,7 @@ export function maskName(name: string): string {
 }
 
 /** What the masks of maskText leave behind: a name that looks like this was masked already. */
-const ALREADY_MASKED = /\*{4,}\d{4}|\*{4}$|^.\*{3}@|\d{3}\*{4}\d{4}/u;
+const ALREADY_MASKED = /\*{4,}\d{4}|\*{4}$|\*{3}@|\d{3}\*{4}\d{4}/u;
 
 /** A structured address: everything after the district is masked. */
 export function maskAddress(address: string): string {
@@ -247,7 +268,8 @@ export function maskAddress(address: string): string {
 }
 
 const RAW_MOBILE = /(?<!\d)1[3-9]\d[ -]?\d{4}[ -]?\d{4}(?!\d)/;
-const RAW_INTERNATIONAL = /\+\d(?:[ -]?\d){6,16}(?!\d)/;
+/** As maskText reads them: the 6 digits an ID's mask keeps are not a number after a "+". */
+const RAW_INTERNATIONAL = new RegExp(INTERNATIONAL.source);
 const ANY_EMAIL = /[A-Za-z0-9._%+*-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}/g;
 
 /**
