@@ -6,11 +6,12 @@
  * blocks stored since the last one (ids above the highest read), appends them to the threads kept,
  * and reads whole only the threads not kept.
  *
- * That holds while blocks are only appended: SQLite gives a new block a larger id than any before,
- * unless blocks were deleted (it hands the largest rowid out again). The live writer never deletes
- * blocks; anything written by another connection (an import, a merge of blocks) changes SQLite's
- * `data_version`, and then every thread is read whole again. The reads of one refresh run in one
- * read transaction, so a block committed meanwhile is neither missed nor read twice.
+ * That holds while blocks are only appended, by whichever connection (the server's writer, an
+ * import in another process): SQLite gives a new block a larger id than any committed before, and
+ * writers take turns, so ids are committed in order. Deleting blocks (a merge of a thread's blocks,
+ * say) breaks it: SQLite may hand a deleted id out again. A trigger counts every deletion
+ * (`event_blocks_epoch`, migration 010), and when the count moved every thread is read whole again. The reads of one refresh run in one read transaction, so a block
+ * committed meanwhile is neither missed nor read twice.
  */
 import type SQLite from 'better-sqlite3';
 import type { CanonicalEvent } from '../model/events.ts';
@@ -20,6 +21,7 @@ interface Statements {
   since: SQLite.Statement;
   whole: SQLite.Statement;
   last: SQLite.Statement;
+  epoch: SQLite.Statement;
 }
 
 export class LiveThreads {
@@ -27,8 +29,8 @@ export class LiveThreads {
   private size = 0;
   /** Every block up to this id is in the threads kept (those of their threads that are kept). */
   private seen = 0;
-  /** SQLite's count of other connections' commits, when the blocks up to `seen` were read. */
-  private version: number | undefined;
+  /** The deletions counted when `seen` was read; undefined before the first read. */
+  private epoch: number | undefined;
   private statements: Statements | undefined;
 
   constructor(
@@ -50,10 +52,13 @@ export class LiveThreads {
     if (!threads.length) return out;
     const st = this.prepare();
     this.db.transaction(() => {
-      const version = this.db.pragma('data_version', { simple: true }) as number;
-      // The first read, or another connection wrote: nothing kept can be trusted.
-      if (version !== this.version) this.clear();
-      else
+      const epoch = st.epoch.get() as number;
+      // The first read, or blocks were deleted: nothing kept can be trusted.
+      if (epoch !== this.epoch) {
+        this.clear();
+        this.seen = (st.last.get() as { id: number | null }).id ?? 0;
+        this.epoch = epoch;
+      } else
         for (const r of st.since.iterate(this.seen) as Iterable<{
           id: number;
           thread: string;
@@ -66,7 +71,6 @@ export class LiveThreads {
           for (const e of events) kept.push(e);
           this.size += events.length;
         }
-      this.version = version;
       const unseen = threads.filter((t) => !this.threads.has(t));
       if (unseen.length) {
         for (const r of st.whole.all(JSON.stringify(unseen)) as { thread: string; events: string }[]) {
@@ -79,7 +83,6 @@ export class LiveThreads {
           for (const e of events) kept.push(e);
           this.size += events.length;
         }
-        this.seen = (st.last.get() as { id: number | null }).id ?? 0;
       }
     })();
     for (const t of threads) {
@@ -120,6 +123,7 @@ export class LiveThreads {
         'select thread, events from event_blocks where thread in (select value from json_each(?)) order by id',
       ),
       last: this.db.prepare('select max(id) as id from event_blocks'),
+      epoch: this.db.prepare('select n from event_blocks_epoch').pluck(),
     };
     return this.statements;
   }

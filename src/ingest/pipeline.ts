@@ -15,6 +15,8 @@ import type { Settings } from '../model/settings.ts';
 import type { Store } from '../store/db.ts';
 import {
   bulkInsert,
+  clearMarks,
+  type DirtyMark,
   insertBlocks,
   insertEventKeys,
   knownThreads,
@@ -298,6 +300,11 @@ export const LIVE_REJECTS_KEPT = 10_000;
 
 /** Customers (or loose threads) recomputed per transaction. */
 const REFRESH_CUSTOMERS = 5000;
+/**
+ * The same for the live refresh: the server's accepts wait while a refresh transaction writes
+ * (SQLite has one writer at a time), so it writes in short transactions.
+ */
+const LIVE_REFRESH_CUSTOMERS = 256;
 
 export type RefreshProgress = (done: number, total: number) => void;
 
@@ -312,8 +319,10 @@ export async function refreshFacts(
   cache?: ImportCache,
   live?: LiveThreads,
 ): Promise<number> {
-  const dirty = (await store.db.selectFrom('dirty_threads').select('thread').execute()).map((r) => r.thread);
-  if (!dirty.length) return 0;
+  const marks = await store.db.selectFrom('dirty_threads').select(['thread', 'gen']).execute();
+  if (!marks.length) return 0;
+  const gens = new Map(marks.map((m) => [m.thread, m.gen]));
+  const dirty = [...gens.keys()];
   const settings = settingsIn ?? (await loadSettings(store));
   const ctx = await sessionContext(store, settings);
 
@@ -344,7 +353,8 @@ export async function refreshFacts(
   const finished = new Set<string>();
   const jobs: { threads: string[]; customers: string[] }[] = [];
   // Large chunks: each is one transaction, and each commit rewrites the index pages it touched.
-  for (const custChunk of chunks([...customers], REFRESH_CUSTOMERS)) {
+  const perJob = live ? LIVE_REFRESH_CUSTOMERS : REFRESH_CUSTOMERS;
+  for (const custChunk of chunks([...customers], perJob)) {
     const threadRows = await whereIn<{ thread: string }>(
       store,
       store.db,
@@ -357,7 +367,7 @@ export async function refreshFacts(
   }
   for (const chunk of chunks(
     [...loose].filter((t) => !finished.has(t)),
-    REFRESH_CUSTOMERS,
+    perJob,
   ))
     jobs.push({ threads: chunk, customers: [] });
 
@@ -373,12 +383,12 @@ export async function refreshFacts(
     const job = jobs[i]!;
     const mine = next;
     next = ask(jobs[i + 1]);
-    await recompute(store, ctx, job.threads, job.customers, cache, mine, live);
+    await recompute(store, ctx, job.threads, job.customers, gens, cache, mine, live);
     done += job.customers.length || job.threads.length;
     onProgress?.(Math.min(done, total), total);
   }
-  // Whatever is still marked (threads with no events left) has nothing to compute.
-  await whereIn(store, store.db, 'delete from dirty_threads where thread', dirty);
+  // Whatever is still marked as it was read (threads with no events left) has nothing to compute.
+  await clearMarks(store, store.db, marksOf(dirty, gens));
   cache?.clear();
   return total;
 }
@@ -407,6 +417,7 @@ async function recompute(
   ctx: FactsContext,
   threads: string[],
   customers: string[],
+  gens: Map<string, number>,
   cache?: ImportCache,
   remote?: Promise<RemoteFacts>,
   live?: LiveThreads,
@@ -458,7 +469,6 @@ async function recompute(
   await ctx.identities.flush();
 
   await store.db.transaction().execute(async (tx) => {
-    const marks = [...threads, ...customers.map((c) => CUSTOMER_PREFIX + c)];
     const rolledDays = await rolledDaysOf(store, tx, stored);
     // Threads that began in this import (from the cache) have no facts yet: nothing to delete.
     for (const table of ['conversations', 'segments', 'responses', 'conversation_tags', 'tickets'])
@@ -468,10 +478,20 @@ async function recompute(
     await bulkInsert(store, tx, 'responses', facts.responses);
     await bulkInsert(store, tx, 'conversation_tags', facts.tags);
     await bulkInsert(store, tx, 'tickets', facts.tickets);
-    await whereIn(store, tx, 'delete from dirty_threads where thread', marks);
+    await clearMarks(store, tx, marksOf([...threads, ...customerThreads], gens));
     // The rollups of the days these facts counted on, and count on now, are rebuilt by the next report.
     await markRollupsStale(tx, rolledDays, facts);
   });
+}
+
+/** The marks among these threads, as the refresh read them. */
+function marksOf(threads: string[], gens: Map<string, number>): DirtyMark[] {
+  const out: DirtyMark[] = [];
+  for (const thread of threads) {
+    const gen = gens.get(thread);
+    if (gen !== undefined) out.push({ thread, gen });
+  }
+  return out;
 }
 
 function* chunks<T>(list: T[], size: number): Generator<T[]> {

@@ -1,10 +1,12 @@
 /**
- * The writer in its own thread. Node runs JavaScript on one core per thread; with the writer in
- * the HTTP thread, the database work (accepts and fact refreshes) and the HTTP work (parsing,
- * signatures, connectors) queued behind each other on one core. Here the HTTP thread checks and
- * opens requests and the writer thread stores them, each on its own core.
+ * The writer and the fact refresh in threads of their own. Node runs JavaScript on one core per
+ * thread; with the writer in the HTTP thread, the database work (accepts and fact refreshes) and
+ * the HTTP work (parsing, signatures, connectors) queued behind each other on one core. Here the
+ * HTTP thread checks and opens requests, the writer thread stores them, and the refresh thread
+ * recomputes the facts of what was stored, beside the accepts rather than between them: during a
+ * refresh the accepts wait only while its transaction writes.
  *
- * The writer thread opens its own connection (SQLite in WAL mode takes one writer and many
+ * Each thread opens its own connection (SQLite in WAL mode takes one writer at a time and many
  * readers; reports keep reading on the HTTP thread's). Group commit carries across: requests that
  * arrive while the writer thread is busy go to it together, as one batch, one transaction. A
  * request is answered 200 only after the writer thread has committed it, as before.
@@ -14,11 +16,15 @@ import type { AcceptResult } from '../ingest/pipeline.ts';
 import type { Reject } from '../model/events.ts';
 import { SharedReadGate, sharedGateBuffer } from './gate.ts';
 import { moduleWorker } from '../util/module-worker.ts';
-import type { LiveWriter, Note, RefreshPolicy, RefreshStats } from './writer.ts';
+import { idleStats, type RefreshPolicy, type RefreshStats } from './refresher.ts';
+import type { LiveWriter, Note } from './writer.ts';
 
 export interface WriterThreadData {
   /** The store to open: a SQLite path or a postgres:// URL (with its password). */
   target: string;
+}
+
+export interface RefreshThreadData extends WriterThreadData {
   policy: RefreshPolicy;
   gate: SharedArrayBuffer;
 }
@@ -32,9 +38,12 @@ type AcceptOp = {
 };
 type Op = AcceptOp | { kind: 'note'; note: Note };
 
-export type ToWriter = { t: 'ops'; batch: number; ops: Op[] } | { t: 'drain'; id: number } | { t: 'close' };
+type Control = { t: 'drain'; id: number } | { t: 'close' };
+export type ToWriter = { t: 'ops'; batch: number; ops: Op[] } | Control;
+/** `poke`: events were accepted. */
+export type ToRefresher = { t: 'poke' } | Control;
 
-export type FromWriter =
+export type FromWorker =
   | { t: 'ready' }
   | { t: 'fatal'; error: string }
   | {
@@ -58,6 +67,32 @@ interface Waiting {
  */
 const IN_FLIGHT = 2;
 
+/** Start a thread; resolves once it has opened its store, rejects with its reason if it cannot. */
+async function startThread(file: string, workerData: WriterThreadData | RefreshThreadData): Promise<Worker> {
+  const worker = moduleWorker(new URL(file, import.meta.url), { workerData });
+  await new Promise<void>((resolve, reject) => {
+    const onMessage = (m: FromWorker) => {
+      if (m.t === 'ready') done(null);
+      else if (m.t === 'fatal') done(new Error(m.error));
+    };
+    const onError = (e: Error) => done(e);
+    const onExit = (code: number) => done(new Error(`the ${threadName(file)} stopped (exit code ${code})`));
+    const done = (e: Error | null) => {
+      worker.off('message', onMessage);
+      worker.off('error', onError);
+      worker.off('exit', onExit);
+      if (e) reject(e);
+      else resolve();
+    };
+    worker.on('message', onMessage);
+    worker.on('error', onError);
+    worker.on('exit', onExit);
+  });
+  return worker;
+}
+
+const threadName = (file: string) => (file.includes('refresh') ? 'refresh thread' : 'writer thread');
+
 export class ThreadWriter implements LiveWriter {
   private queue: Waiting[] = [];
   private sent = new Map<number, Waiting[]>();
@@ -66,54 +101,52 @@ export class ThreadWriter implements LiveWriter {
   private sendScheduled = false;
   private drains = new Map<number, () => void>();
   private broken: Error | undefined;
+  private closing = false;
+  /**
+   * A poke is with the refresh thread and no refresh has reported since: it has a refresh due, so
+   * another poke would only cost a message (a tenth of this thread's messages). Accepts meanwhile
+   * set `missed`, and the refresh's report pokes again for them.
+   */
+  private poked = false;
+  private missed = false;
   private stats: RefreshStats;
   private readonly reads: SharedReadGate;
   private closed: Promise<void> | undefined;
   pending = 0;
 
   private constructor(
-    private readonly worker: Worker,
+    private readonly writer: Worker,
+    private readonly refresher: Worker,
     gate: SharedArrayBuffer,
     policy: RefreshPolicy,
   ) {
     this.reads = new SharedReadGate(gate);
-    this.stats = {
-      refreshes: 0,
-      lastMs: 0,
-      lastAt: null,
-      totalMs: 0,
-      delayMs: policy.refreshDelayMs ?? 100,
-      lastError: null,
-    };
-    worker.on('message', (m: FromWriter) => this.onMessage(m));
-    worker.on('error', (e) => this.fail(e));
-    worker.on('exit', (code) => this.fail(new Error(`the writer thread stopped (exit code ${code})`)));
+    this.stats = idleStats(policy);
+    for (const [worker, file] of [
+      [writer, 'writer'],
+      [refresher, 'refresh'],
+    ] as const) {
+      worker.on('message', (m: FromWorker) => this.onMessage(m));
+      worker.on('error', (e) => this.fail(e));
+      worker.on('exit', (code) =>
+        this.fail(new Error(`the ${threadName(file)} stopped (exit code ${code})`)),
+      );
+    }
   }
 
-  /** Start the writer thread on `target`; resolves once its store is open. */
+  /** Start the writer and refresh threads on `target`; resolves once both have opened the store. */
   static async start(target: string, policy: RefreshPolicy = {}): Promise<ThreadWriter> {
     const gate = sharedGateBuffer();
-    const data: WriterThreadData = { target, policy, gate };
-    const worker = moduleWorker(new URL('./writer-worker.ts', import.meta.url), { workerData: data });
-    await new Promise<void>((resolve, reject) => {
-      const onMessage = (m: FromWriter) => {
-        if (m.t === 'ready') done(null);
-        else if (m.t === 'fatal') done(new Error(m.error));
-      };
-      const onError = (e: Error) => done(e);
-      const onExit = (code: number) => done(new Error(`the writer thread stopped (exit code ${code})`));
-      const done = (e: Error | null) => {
-        worker.off('message', onMessage);
-        worker.off('error', onError);
-        worker.off('exit', onExit);
-        if (e) reject(e);
-        else resolve();
-      };
-      worker.on('message', onMessage);
-      worker.on('error', onError);
-      worker.on('exit', onExit);
-    });
-    return new ThreadWriter(worker, gate, policy);
+    // One after the other: the first opens (and migrates) the store alone.
+    const writer = await startThread('./writer-worker.ts', { target });
+    let refresher: Worker;
+    try {
+      refresher = await startThread('./refresh-worker.ts', { target, policy, gate });
+    } catch (e) {
+      await writer.terminate();
+      throw e;
+    }
+    return new ThreadWriter(writer, refresher, gate, policy);
   }
 
   private submit(op: Op): Promise<AcceptResult | undefined> {
@@ -140,7 +173,7 @@ export class ThreadWriter implements LiveWriter {
     const list = this.queue.splice(0);
     const batch = ++this.batches;
     this.sent.set(batch, list);
-    this.worker.postMessage({ t: 'ops', batch, ops: list.map((w) => w.op) } satisfies ToWriter);
+    this.writer.postMessage({ t: 'ops', batch, ops: list.map((w) => w.op) } satisfies ToWriter);
   }
 
   accept(
@@ -160,7 +193,7 @@ export class ThreadWriter implements LiveWriter {
     return this.reads.read(fn);
   }
 
-  /** Why the writer thread is gone, if it is: nothing more can be stored. */
+  /** Why the writer or refresh thread is gone, if one is: nothing more can be stored. */
   get failure(): string | undefined {
     return this.broken?.message;
   }
@@ -169,26 +202,45 @@ export class ThreadWriter implements LiveWriter {
     return { ...this.stats, lastError: this.broken?.message ?? this.stats.lastError };
   }
 
-  private onMessage(m: FromWriter): void {
+  private onMessage(m: FromWorker): void {
     if (m.t === 'done') {
       const list = this.sent.get(m.batch) ?? [];
       this.sent.delete(m.batch);
+      let accepted = false;
       m.results.forEach((r, i) => {
         const w = list[i]!;
-        if (r.ok) w.resolve(r.result);
-        else w.reject(new Error(r.error));
+        if (r.ok) {
+          if (r.result?.accepted) accepted = true;
+          w.resolve(r.result);
+        } else w.reject(new Error(r.error));
       });
+      if (accepted) this.poke();
       this.send();
-    } else if (m.t === 'refreshed') this.stats = m.stats;
-    else if (m.t === 'drained') {
+    } else if (m.t === 'refreshed') {
+      this.stats = m.stats;
+      this.poked = false;
+      if (this.missed) this.poke();
+    } else if (m.t === 'drained') {
       this.drains.get(m.id)?.();
       this.drains.delete(m.id);
     }
   }
 
-  /** The thread is gone: nothing in its hands was acknowledged, and nothing more can be stored. */
+  /** Tell the refresh thread that events were accepted, unless it has a refresh due already. */
+  private poke(): void {
+    if (this.poked) {
+      // Possibly after the due refresh read the dirty marks: it pokes again when it reports.
+      this.missed = true;
+      return;
+    }
+    this.poked = true;
+    this.missed = false;
+    this.refresher.postMessage({ t: 'poke' } satisfies ToRefresher);
+  }
+
+  /** A thread is gone: nothing in its hands was acknowledged, and nothing more can be stored. */
   private fail(e: Error): void {
-    if (this.broken) return;
+    if (this.broken || this.closing) return;
     this.broken = e;
     for (const list of this.sent.values()) for (const w of list) w.reject(e);
     this.sent.clear();
@@ -197,25 +249,36 @@ export class ThreadWriter implements LiveWriter {
     this.drains.clear();
   }
 
+  private ask(worker: Worker): Promise<void> {
+    const id = ++this.drainIds;
+    return new Promise<void>((resolve) => {
+      this.drains.set(id, resolve);
+      worker.postMessage({ t: 'drain', id } satisfies Control);
+    });
+  }
+
   async drain(): Promise<void> {
-    // Writes still queued here go first; the writer thread drains after them.
+    // Writes still queued here go first; the writer thread drains after them, then the refresh.
     while ((this.queue.length || this.sent.size) && !this.broken) await new Promise((r) => setTimeout(r, 5));
     if (this.broken) return;
-    const id = ++this.drainIds;
-    await new Promise<void>((resolve) => {
-      this.drains.set(id, resolve);
-      this.worker.postMessage({ t: 'drain', id } satisfies ToWriter);
-    });
+    await this.ask(this.writer);
+    if (!this.broken) await this.ask(this.refresher);
   }
 
   close(): Promise<void> {
     this.closed ??= (async () => {
       await this.drain();
       if (this.broken) return;
-      await new Promise<void>((resolve) => {
-        this.worker.once('exit', () => resolve());
-        this.worker.postMessage({ t: 'close' } satisfies ToWriter);
-      });
+      this.closing = true;
+      await Promise.all(
+        [this.writer, this.refresher].map(
+          (worker) =>
+            new Promise<void>((resolve) => {
+              worker.once('exit', () => resolve());
+              worker.postMessage({ t: 'close' } satisfies Control);
+            }),
+        ),
+      );
     })();
     return this.closed;
   }

@@ -1,22 +1,18 @@
 /**
- * The one writer of a server process. Accepting events and refreshing facts take turns: a refresh
- * clears the dirty marks it read, so an accept in the middle of it would lose its mark. Facts are
- * refreshed shortly after an accept, coalescing a burst into one refresh, so that a report sees an
- * accepted event within `visibleWithinMs` (1 s).
- *
- * How often: a refresh recomputes every thread of each customer touched since the last one, so
- * its cost grows with the customers touched, not the events — under a burst, refreshing less often
- * does the same work for many more events. The wait before the next refresh follows the last
- * refresh's duration (see `refreshDelay`), capped so that every accepted event still shows within
- * the budget.
+ * The one writer of a server process: it stores each request's events (a group commit for the
+ * requests that arrive together) and keeps each source's counters. Facts are refreshed after the
+ * accepts by a `Refresher` (refresher.ts): in this thread, taking turns with the accepts, or in a
+ * thread of its own beside them (writer-thread.ts).
  */
-import { accept, type AcceptResult, recordRejects, refreshFacts } from '../ingest/pipeline.ts';
-import { LiveThreads } from '../ingest/live-threads.ts';
+import { accept, type AcceptResult, recordRejects } from '../ingest/pipeline.ts';
 import { countActivity } from '../ingest/sources.ts';
 import type { Reject } from '../model/events.ts';
 import type { Store } from '../store/db.ts';
 import { getOrInsert } from '../util/maps.ts';
-import { LocalGate, type ReadGate, type RefreshGate } from './gate.ts';
+import { LocalGate, type ReadGate } from './gate.ts';
+import { idleStats, type RefreshPolicy, Refresher, type RefreshStats } from './refresher.ts';
+
+export type { RefreshPolicy, RefreshStats } from './refresher.ts';
 
 /** What a request that stores no events still records: its rejects and the source's counters. */
 export interface Note {
@@ -25,19 +21,6 @@ export interface Note {
   /** Counted as rejected events; a bad signature is counted apart and rejects no event. */
   rejected: number;
   badSignature?: boolean;
-}
-
-export interface RefreshStats {
-  refreshes: number;
-  /** Duration of the last refresh (ms). */
-  lastMs: number;
-  /** When the last refresh ended (epoch ms), null before the first. */
-  lastAt: number | null;
-  /** All refreshes since the start (ms): against the elapsed time, the writer's share spent on them. */
-  totalMs: number;
-  /** The wait now used between an accept and the refresh that shows it (ms). */
-  delayMs: number;
-  lastError: string | null;
 }
 
 /** The writer as the HTTP routes see it, whether it runs in their thread or in its own. */
@@ -60,29 +43,6 @@ export interface LiveWriter extends ReadGate {
   close(): Promise<void>;
 }
 
-export interface RefreshPolicy {
-  /** The shortest wait between an accept and the refresh (ms); also the wait when idle. */
-  refreshDelayMs?: number;
-  /** An accepted event shows in reports within this (ms). */
-  visibleWithinMs?: number;
-}
-
-/** Time kept for the report itself when deciding the wait (ms). */
-const REPORT_MARGIN_MS = 150;
-
-/** Under load, the wait is this many times the last refresh: at most a third of the writer's time. */
-const REFRESH_SPACING = 2;
-
-/**
- * The wait before the next refresh, given how long the last one took: `REFRESH_SPACING` times
- * it, never under `minMs`, and never so long that an event committed just as a refresh began
- * misses the budget (it waits that refresh, the delay, then its own refresh and the report).
- */
-export function refreshDelay(lastMs: number, minMs: number, visibleWithinMs: number): number {
-  const cap = visibleWithinMs - 2 * lastMs - REPORT_MARGIN_MS;
-  return Math.round(Math.max(minMs, Math.min(REFRESH_SPACING * lastMs, cap)));
-}
-
 interface Job {
   items: { line: number; raw: unknown }[];
   origin: string;
@@ -95,41 +55,27 @@ interface Job {
 export class Writer implements LiveWriter {
   private queue: Job[] = [];
   private tail: Promise<unknown> = Promise.resolve();
-  private refreshTimer: NodeJS.Timeout | undefined;
-  private refreshing: Promise<void> | undefined;
-  private readonly minDelayMs: number;
-  private readonly visibleWithinMs: number;
-  private readonly gate: RefreshGate & Partial<ReadGate>;
-  private stats: RefreshStats;
-  private recentMs = 0;
-  /** The events of the threads refreshed lately (SQLite): a refresh reads only what came since. */
-  private readonly threads: LiveThreads | undefined;
+  private readonly gate = new LocalGate();
+  /** Undefined when the facts are refreshed elsewhere (the server's refresh thread). */
+  private readonly refresher: Refresher | undefined;
+  private readonly idle: RefreshStats;
   pending = 0;
   /** In the HTTP thread, the writer lives and dies with the server. */
   readonly failure: string | undefined = undefined;
 
   /**
-   * `gate`: whom refreshes take turns with; by default the reports of this thread (`read`).
-   * `onRefresh`: told after each refresh, e.g. the HTTP thread when the writer has its own.
+   * `refreshElsewhere`: this writer only stores (in the writer thread, beside a refresh thread);
+   * otherwise it refreshes the facts itself, in turn with the accepts.
    */
   constructor(
     private readonly store: Store,
     policy: RefreshPolicy = {},
-    gate?: RefreshGate,
-    private readonly onRefresh?: (s: RefreshStats) => void,
+    o: { refreshElsewhere?: boolean } = {},
   ) {
-    this.minDelayMs = policy.refreshDelayMs ?? 100;
-    this.visibleWithinMs = policy.visibleWithinMs ?? 1000;
-    this.gate = gate ?? new LocalGate();
-    this.threads = store.sqlite && new LiveThreads(store.sqlite);
-    this.stats = {
-      refreshes: 0,
-      lastMs: 0,
-      lastAt: null,
-      totalMs: 0,
-      delayMs: this.minDelayMs,
-      lastError: null,
-    };
+    this.idle = idleStats(policy);
+    this.refresher = o.refreshElsewhere
+      ? undefined
+      : new Refresher(store, policy, this.gate, undefined, (fn) => this.turn(fn));
   }
 
   /** Run `fn` after every write queued before it. */
@@ -180,7 +126,7 @@ export class Writer implements LiveWriter {
           { accepted: r.accepted, duplicates: r.duplicates, rejected: r.rejects.length + extra.length },
           r.accepted ? Date.now() : null,
         );
-        if (r.accepted) this.scheduleRefresh();
+        if (r.accepted) this.refresher?.poke();
         let at = 0;
         let rejectAt = 0;
         for (const j of group) {
@@ -216,52 +162,15 @@ export class Writer implements LiveWriter {
   }
 
   read<T>(fn: () => Promise<T>): Promise<T> {
-    if (!this.gate.read) throw new Error('reports of this writer take turns through the shared gate');
     return this.gate.read(fn);
   }
 
   refreshStats(): RefreshStats {
-    return { ...this.stats, totalMs: Math.round(this.stats.totalMs) };
-  }
-
-  private scheduleRefresh(): void {
-    if (this.refreshTimer) return;
-    this.refreshTimer = setTimeout(() => {
-      this.refreshTimer = undefined;
-      this.refreshing = this.turn(() => this.refresh());
-    }, this.stats.delayMs);
-  }
-
-  private async refresh(): Promise<void> {
-    const t0 = performance.now();
-    try {
-      await this.gate.exclusive(() =>
-        refreshFacts(this.store, undefined, undefined, undefined, this.threads),
-      );
-      this.stats.lastError = null;
-    } catch (e) {
-      // The marks stay: the next refresh tries again. Nothing accepted is lost.
-      this.stats.lastError = (e as Error).message;
-    }
-    this.stats.refreshes++;
-    const ms = performance.now() - t0;
-    this.stats.lastMs = Math.round(ms);
-    this.stats.lastAt = Date.now();
-    this.stats.totalMs += ms;
-    // A refresh's cost swings with what it finds to do (and, on PostgreSQL, with the round trips):
-    // spacing follows a decaying maximum of the recent ones, not the last alone.
-    this.recentMs = Math.max(ms, this.recentMs * 0.7);
-    this.stats.delayMs = refreshDelay(this.recentMs, this.minDelayMs, this.visibleWithinMs);
-    this.onRefresh?.(this.refreshStats());
+    return this.refresher?.refreshStats() ?? this.idle;
   }
 
   async drain(): Promise<void> {
-    if (this.refreshTimer) {
-      clearTimeout(this.refreshTimer);
-      this.refreshTimer = undefined;
-      await this.turn(() => this.refresh());
-    }
-    await this.refreshing;
+    await this.refresher?.drain();
     await this.tail;
   }
 

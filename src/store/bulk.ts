@@ -169,19 +169,60 @@ export async function insertEventKeys(
   return out;
 }
 
-/** Mark threads dirty (a thread already marked stays marked). */
-export async function markThreads(store: Store, db: Kysely<Database>, threads: string[]): Promise<void> {
+/**
+ * Mark threads dirty. A mark carries the generation of the accept that set it (`markGen`), renewed
+ * when a thread is marked again, so that a refresh running meanwhile on another connection clears
+ * only the marks as it read them (`clearMarks`) and the newer events keep theirs.
+ */
+export async function markThreads(
+  store: Store,
+  db: Kysely<Database>,
+  threads: string[],
+  gen = markGen(),
+): Promise<void> {
   for (let i = 0; i < threads.length; i += LIST_CHUNK) {
     const part = threads.slice(i, i + LIST_CHUNK);
     if (store.sqlite)
       sqliteStatement(
         store,
-        'insert into dirty_threads (thread) select value from json_each(?) where true on conflict do nothing',
-      ).run(JSON.stringify(part));
+        'insert into dirty_threads (thread, gen) select value, ? from json_each(?) where true on conflict do update set gen = excluded.gen',
+      ).run(gen, JSON.stringify(part));
     else
-      await sql`insert into dirty_threads (thread) select unnest(${part}::text[]) on conflict do nothing`.execute(
-        db,
-      );
+      await sql`insert into dirty_threads (thread, gen) select unnest(${part}::text[]), ${gen}::bigint
+        on conflict (thread) do update set gen = excluded.gen`.execute(db);
+  }
+}
+
+let lastGen = 0;
+
+/**
+ * A generation for the marks of one accept: unique and rising within the process (microseconds
+ * of the clock, never twice the same); another process's would have to hit the very value a
+ * refresh read between its read and its clear.
+ */
+export function markGen(): number {
+  lastGen = Math.max(lastGen + 1, Date.now() * 1000);
+  return lastGen;
+}
+
+export interface DirtyMark {
+  thread: string;
+  gen: number;
+}
+
+/** Clear these marks, each only if no accept has set it again since it was read. */
+export async function clearMarks(store: Store, db: Kysely<Database>, marks: DirtyMark[]): Promise<void> {
+  for (let i = 0; i < marks.length; i += LIST_CHUNK) {
+    const part = marks.slice(i, i + LIST_CHUNK);
+    if (store.sqlite)
+      sqliteStatement(
+        store,
+        `delete from dirty_threads where rowid in (select d.rowid from json_each(?) m
+           join dirty_threads d on d.thread = m.value ->> 0 and d.gen = m.value ->> 1)`,
+      ).run(JSON.stringify(part.map((m) => [m.thread, m.gen])));
+    else
+      await sql`delete from dirty_threads d using unnest(${part.map((m) => m.thread)}::text[], ${part.map((m) => m.gen)}::bigint[]) as m(thread, gen)
+        where d.thread = m.thread and d.gen = m.gen`.execute(db);
   }
 }
 

@@ -89,7 +89,11 @@ function reusingStatements(sqlite: SQLite.Database, limit = 500) {
     prepare(text: string) {
       let st = cache.get(text);
       if (!st) {
-        st = sqlite.prepare(text);
+        // Every transaction here writes, and more than one connection writes (the server's writer
+        // and fact refresh run in threads of their own). A deferred BEGIN that reads first fails
+        // with SQLITE_BUSY when another connection commits before its first write; IMMEDIATE
+        // takes the write lock at once, waiting its turn (busy_timeout) instead.
+        st = sqlite.prepare(text === 'begin' ? 'begin immediate' : text);
         if (cache.size >= limit) cache.delete(cache.keys().next().value!);
         cache.set(text, st);
       }

@@ -380,6 +380,30 @@ migrations['009_rollup_stale_days'] = {
   },
 };
 
+migrations['010_dirty_mark_gen'] = {
+  async up(db: Kysely<unknown>) {
+    // Each dirty mark names the accept that set it: the fact refresh runs beside the accepts (its
+    // own connection, src/server/refresh-worker.ts) and clears only the marks it read, never one
+    // an accept set again meanwhile.
+    await db.schema
+      .alterTable('dirty_threads')
+      .addColumn('gen', 'bigint', (c) => c.notNull().defaultTo(0))
+      .execute();
+    // Blocks are only appended, so the live refresh reads only those above the last id it read
+    // (src/ingest/live-threads.ts). Whatever deletes blocks (a merge, a hand-made fix) bumps this
+    // count, from any connection, and the refresh reads every thread whole again. SQLite only:
+    // the live refresh keeps no threads on PostgreSQL.
+    await db.schema
+      .createTable('event_blocks_epoch')
+      .addColumn('n', 'integer', (c) => c.notNull())
+      .execute();
+    await sql`insert into event_blocks_epoch (n) values (0)`.execute(db);
+    if (isSqlite(db))
+      await sql`create trigger event_blocks_deleted after delete on event_blocks
+        begin update event_blocks_epoch set n = n + 1; end`.execute(db);
+  },
+};
+
 function isSqlite(db: Kysely<unknown>): boolean {
   return db.getExecutor().adapter instanceof SqliteAdapter;
 }

@@ -10,6 +10,8 @@ export interface Database {
   event_ids: EventIdsTable;
   event_blocks: EventBlocksTable;
   dirty_threads: DirtyThreadsTable;
+  /** How many blocks were ever deleted (SQLite, by trigger): see migration 010. */
+  event_blocks_epoch: { n: number };
   threads: ThreadsTable;
   rejects: RejectsTable;
   agents: AgentsTable;
@@ -113,6 +115,8 @@ export interface ThreadsTable {
 /** Threads whose facts must be recomputed: written with the events, cleared after the facts. */
 export interface DirtyThreadsTable {
   thread: string;
+  /** Which accept set the mark (markGen): a refresh clears a mark only as it read it. */
+  gen: Generated<number>;
 }
 
 export interface RejectsTable {

@@ -2,7 +2,8 @@
  * The live writer's refresh on SQLite keeps the events of the threads it refreshed (LiveThreads)
  * and reads only the blocks stored since: it must give exactly the facts of a one-shot import,
  * whatever the arrival batches, the cache's limit, and blocks replaced behind its back by another
- * connection (a merge of blocks, which makes SQLite hand a deleted id out again).
+ * connection (a merge of blocks, which makes SQLite hand a deleted id out again), while the writer
+ * appends blocks on a connection of its own.
  */
 import { rmSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -55,28 +56,29 @@ async function mergeBlocks(s: Store, thread: string) {
 }
 
 describe('live refresh from kept threads (SQLite)', () => {
-  /** The writer's connection, and another on the same file. */
+  /** As in the server: the writer's connection, the refresh's, and another on the same file. */
   const store = async () => {
     const target = await freshTarget('sqlite');
     folders.push(dirname(target));
     const s = await openStore(target);
+    const r = await openStore(target);
     const other = await openStore(target);
-    stores.push(s, other);
-    return { s, other, live: (limit?: number) => new LiveThreads(s.sqlite!, limit) };
+    stores.push(s, r, other);
+    return { s, r, other, live: (limit?: number) => new LiveThreads(r.sqlite!, limit) };
   };
 
-  it('reads each block once, and every thread whole again after another connection wrote', async () => {
-    const { s, other, live: make } = await store();
+  it('reads each block once, and every thread whole again after blocks were deleted', async () => {
+    const { s, r, other, live: make } = await store();
     const live = make();
-    const refresh = () => refreshFacts(s, undefined, undefined, undefined, live);
+    const refresh = () => refreshFacts(r, undefined, undefined, undefined, live);
     const counts = () => s.db.selectFrom('conversations').select(['messages_in', 'messages_out']).execute();
     const base = { kind: 'message', source: 'x', channel: 'web', customer: { id: 'c1' } } as const;
     const t0 = Date.UTC(2025, 10, 3, 2);
     await send(s, [{ ...base, id: 'm1', ts: t0, role: 'customer', text: '在吗' }]);
     await refresh();
     expect(live.events).toBe(1);
-    // Emptied on the writer's own connection, which never rewrites a block: the kept copy counts,
-    // so the block was not read again.
+    // Emptied in place (nothing ever rewrites a block so): the kept copy counts, so the block was
+    // not read again.
     s.sqlite!.prepare(`update event_blocks set events = '[]'`).run();
     await send(s, [{ ...base, id: 'm2', ts: t0 + 60_000, role: 'agent', account: 'a1', text: '您好' }]);
     await refresh();
@@ -104,7 +106,7 @@ describe('live refresh from kept threads (SQLite)', () => {
           await send(once.s, events);
           await refreshFacts(once.s);
 
-          const { s, other, live: make } = await store();
+          const { s, r, other, live: make } = await store();
           const live = make(limit);
           const shuffled = [...events].sort(() => Math.random() - 0.5);
           let at = 0;
@@ -116,7 +118,7 @@ describe('live refresh from kept threads (SQLite)', () => {
               const any = await other.db.selectFrom('threads').select('thread').limit(1).executeTakeFirst();
               if (any) await mergeBlocks(other, any.thread);
             }
-            await refreshFacts(s, undefined, undefined, undefined, live);
+            await refreshFacts(r, undefined, undefined, undefined, live);
           }
           expect(live.events).toBeLessThanOrEqual(limit);
           expect(await facts(s)).toEqual(await facts(once.s));

@@ -11,7 +11,8 @@ import { addSource } from '../../src/ingest/sources.ts';
 import { runReport } from '../../src/metrics/report.ts';
 import { buildServer } from '../../src/server/app.ts';
 import { LocalGate } from '../../src/server/gate.ts';
-import { type LiveWriter, refreshDelay, Writer } from '../../src/server/writer.ts';
+import { refreshDelay } from '../../src/server/refresher.ts';
+import { type LiveWriter, Writer } from '../../src/server/writer.ts';
 import { ThreadWriter } from '../../src/server/writer-thread.ts';
 import { openStore, type Store } from '../../src/store/db.ts';
 import { DIALECTS, freshTarget as newTarget, type TestDialect } from '../support/stores.ts';
@@ -354,43 +355,49 @@ describe.each(DIALECTS)('live writers (%s)', (dialect) => {
   });
 });
 
-describe('a writer thread that dies', () => {
-  it('fails the requests that follow (500, never 200), and the server reports itself unhealthy', async () => {
-    const target = await freshTarget('sqlite');
-    const store = await openStore(target);
-    const server = await buildServer(store, { writerTarget: target });
-    const base = await server.app.listen({ port: 0, host: '127.0.0.1' });
-    try {
-      const src = await addSource(store, { platform: 'generic', name: 'x', secret: 's' });
-      const post = (id: string) => {
-        const body = JSON.stringify(message(id, 'c1', 'customer', 0));
-        return fetch(`${base}/ingest/${src.id}`, {
-          method: 'POST',
-          body,
-          headers: {
-            'x-cspulse-signature': `sha256=${createHmac('sha256', 's').update(body).digest('hex')}`,
-          },
+describe('a writer or refresh thread that dies', () => {
+  it.each([
+    ['writer', /writer thread/],
+    ['refresher', /refresh thread/],
+  ])(
+    '%s: fails the requests that follow (500, never 200), and the server reports itself unhealthy',
+    async (thread, why) => {
+      const target = await freshTarget('sqlite');
+      const store = await openStore(target);
+      const server = await buildServer(store, { writerTarget: target });
+      const base = await server.app.listen({ port: 0, host: '127.0.0.1' });
+      try {
+        const src = await addSource(store, { platform: 'generic', name: 'x', secret: 's' });
+        const post = (id: string) => {
+          const body = JSON.stringify(message(id, 'c1', 'customer', 0));
+          return fetch(`${base}/ingest/${src.id}`, {
+            method: 'POST',
+            body,
+            headers: {
+              'x-cspulse-signature': `sha256=${createHmac('sha256', 's').update(body).digest('hex')}`,
+            },
+          });
+        };
+        expect((await post('d1')).status).toBe(200);
+        expect((await fetch(`${base}/healthz`)).status).toBe(200);
+        // As if the thread crashed (out of memory, a native fault): stopped from outside.
+        // biome-ignore lint/suspicious/noExplicitAny: the test reaches the thread the class keeps private.
+        await (server.writer as any)[thread].terminate();
+        const r = await post('d2');
+        expect(r.status).toBe(500);
+        const health = await fetch(`${base}/healthz`);
+        expect(health.status).toBe(503);
+        expect(await health.json()).toMatchObject({
+          ok: false,
+          writerError: expect.stringMatching(why),
         });
-      };
-      expect((await post('d1')).status).toBe(200);
-      expect((await fetch(`${base}/healthz`)).status).toBe(200);
-      // As if the thread crashed (out of memory, a native fault): stopped from outside.
-      // biome-ignore lint/suspicious/noExplicitAny: the test reaches the thread the class keeps private.
-      await (server.writer as any).worker.terminate();
-      const r = await post('d2');
-      expect(r.status).toBe(500);
-      const health = await fetch(`${base}/healthz`);
-      expect(health.status).toBe(503);
-      expect(await health.json()).toMatchObject({
-        ok: false,
-        writerError: expect.stringMatching(/writer thread/),
-      });
-      // Nothing acknowledged was lost; nothing refused was stored.
-      const ids = (await store.db.selectFrom('event_ids').select('ext_id').execute()).map((x) => x.ext_id);
-      expect(ids).toEqual(['d1']);
-    } finally {
-      await server.close();
-      await store.close();
-    }
-  });
+        // Nothing acknowledged was lost; nothing refused was stored.
+        const ids = (await store.db.selectFrom('event_ids').select('ext_id').execute()).map((x) => x.ext_id);
+        expect(ids).toEqual(['d1']);
+      } finally {
+        await server.close();
+        await store.close();
+      }
+    },
+  );
 });
