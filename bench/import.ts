@@ -44,7 +44,7 @@ async function child(root: string, file: string, target: string, agents: number)
   const cpu0 = process.cpuUsage();
   const r = await importFiles(store, [file], 'ndjson', {
     quiet: true,
-    ...(process.env.BENCH_NO_WORKER ? { workerMinBytes: Number.POSITIVE_INFINITY } : {}),
+    ...(process.env.BENCH_WORKER ? { workerMinBytes: 0 } : {}),
   });
   // Closing is part of the wait: it checkpoints what the import left in SQLite's WAL.
   await store.close();

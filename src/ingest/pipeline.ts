@@ -373,6 +373,12 @@ export async function refreshFacts(
 
   // With an import worker holding the new threads, it computes the facts of the next chunk while
   // this thread writes the current one.
+  // Each job clears the marks of its threads and customers; the rest are cleared at the end.
+  const handled = new Set<string>();
+  for (const j of jobs) {
+    for (const t of j.threads) handled.add(t);
+    for (const c of j.customers) handled.add(CUSTOMER_PREFIX + c);
+  }
   const remote = cache?.remote;
   if (remote) remote.setContext(settings, ctx.identities.snapshot());
   const ask = (j: (typeof jobs)[number] | undefined) =>
@@ -388,7 +394,14 @@ export async function refreshFacts(
     onProgress?.(Math.min(done, total), total);
   }
   // Whatever is still marked as it was read (threads with no events left) has nothing to compute.
-  await clearMarks(store, store.db, marksOf(dirty, gens));
+  await clearMarks(
+    store,
+    store.db,
+    marksOf(
+      dirty.filter((d) => !handled.has(d)),
+      gens,
+    ),
+  );
   cache?.clear();
   return total;
 }

@@ -212,18 +212,21 @@ export interface DirtyMark {
 
 /** Clear these marks, each only if no accept has set it again since it was read. */
 export async function clearMarks(store: Store, db: Kysely<Database>, marks: DirtyMark[]): Promise<void> {
-  for (let i = 0; i < marks.length; i += LIST_CHUNK) {
-    const part = marks.slice(i, i + LIST_CHUNK);
-    if (store.sqlite)
-      sqliteStatement(
-        store,
-        `delete from dirty_threads where rowid in (select d.rowid from json_each(?) m
-           join dirty_threads d on d.thread = m.value ->> 0 and d.gen = m.value ->> 1)`,
-      ).run(JSON.stringify(part.map((m) => [m.thread, m.gen])));
-    else
-      await sql`delete from dirty_threads d using unnest(${part.map((m) => m.thread)}::text[], ${part.map((m) => m.gen)}::bigint[]) as m(thread, gen)
-        where d.thread = m.thread and d.gen = m.gen`.execute(db);
-  }
+  // By generation: the marks of one accept share theirs, so a refresh clears a few groups (an
+  // import: one per batch), each as cheaply as a plain list of threads.
+  const byGen = new Map<number, string[]>();
+  for (const m of marks) getOrInsert(byGen, m.gen, () => []).push(m.thread);
+  for (const [gen, threads] of byGen)
+    for (let i = 0; i < threads.length; i += LIST_CHUNK) {
+      const part = threads.slice(i, i + LIST_CHUNK);
+      if (store.sqlite)
+        sqliteStatement(
+          store,
+          'delete from dirty_threads where gen = ? and thread in (select value from json_each(?))',
+        ).run(gen, JSON.stringify(part));
+      else
+        await sql`delete from dirty_threads where gen = ${gen} and thread = any(${part}::text[])`.execute(db);
+    }
 }
 
 /** Which of these threads are registered already. */
