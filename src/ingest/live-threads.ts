@@ -16,6 +16,7 @@
 import type SQLite from 'better-sqlite3';
 import type { CanonicalEvent } from '../model/events.ts';
 import { decodeBlock } from './blocks.ts';
+import { FactsMemo } from './fact-swap.ts';
 
 interface Statements {
   since: SQLite.Statement;
@@ -32,6 +33,8 @@ export class LiveThreads {
   /** The deletions counted when `seen` was read; undefined before the first read. */
   private epoch: number | undefined;
   private statements: Statements | undefined;
+  /** The fact rows last written for the threads kept (fact-swap.ts), forgotten with them. */
+  readonly facts = new FactsMemo();
 
   constructor(
     private readonly db: SQLite.Database,
@@ -97,9 +100,15 @@ export class LiveThreads {
     return out;
   }
 
+  /** Whether a thread's events are kept. */
+  has(thread: string): boolean {
+    return this.threads.has(thread);
+  }
+
   /** Forget every thread. */
   clear(): void {
     this.threads.clear();
+    this.facts.clear();
     this.size = 0;
   }
 
@@ -109,6 +118,7 @@ export class LiveThreads {
       if (this.size <= this.limit) return;
       if (inUse.has(t)) continue;
       this.threads.delete(t);
+      this.facts.delete(t);
       this.size -= kept.length;
     }
     // Still over: the refresh at hand alone is larger than the limit; keep none of it.

@@ -28,6 +28,7 @@ import type { Database } from '../store/schema.ts';
 import { loadSettings } from '../store/settings.ts';
 import { decodeBlock, encodeBlock } from './blocks.ts';
 import { applyCustomerFacts } from './customer-pass.ts';
+import { swapFacts } from './fact-swap.ts';
 import type { LiveThreads } from './live-threads.ts';
 import { Identities, type IdentitySnapshot, type PendingAgent } from './identities.ts';
 import {
@@ -481,20 +482,16 @@ async function recompute(
   applyCustomerFacts(facts.conversations, facts.tickets, orders, ctx.settings);
   await ctx.identities.flush();
 
-  await store.db.transaction().execute(async (tx) => {
+  const remember = await store.db.transaction().execute(async (tx) => {
     const rolledDays = await rolledDaysOf(store, tx, stored);
     // Threads that began in this import (from the cache) have no facts yet: nothing to delete.
-    for (const table of ['conversations', 'segments', 'responses', 'conversation_tags', 'tickets'])
-      await whereIn(store, tx, `delete from ${table} where thread`, stored);
-    await bulkInsert(store, tx, 'conversations', facts.conversations);
-    await bulkInsert(store, tx, 'segments', facts.segments);
-    await bulkInsert(store, tx, 'responses', facts.responses);
-    await bulkInsert(store, tx, 'conversation_tags', facts.tags);
-    await bulkInsert(store, tx, 'tickets', facts.tickets);
+    const swapped = await swapFacts(store, tx, stored, facts, live?.facts, (t) => live?.has(t) ?? false);
     await clearMarks(store, tx, marksOf([...threads, ...customerThreads], gens));
     // The rollups of the days these facts counted on, and count on now, are rebuilt by the next report.
     await markRollupsStale(tx, rolledDays, facts);
+    return swapped;
   });
+  remember();
 }
 
 /** The marks among these threads, as the refresh read them. */

@@ -48,10 +48,12 @@ const REFRESH_SPACING = 2;
 /**
  * The wait before the next refresh, given how long the last one took: `REFRESH_SPACING` times
  * it, never under `minMs`, and never so long that an event committed just as a refresh began
- * misses the budget (it waits that refresh, the delay, then its own refresh and the report).
+ * misses the budget: it waits that refresh, the delay, then its own refresh, and the report that
+ * shows it may wait out the next refresh (reports and refreshes take turns, gate.ts) — three
+ * refreshes, the delay and the report itself.
  */
 export function refreshDelay(lastMs: number, minMs: number, visibleWithinMs: number): number {
-  const cap = visibleWithinMs - 2 * lastMs - REPORT_MARGIN_MS;
+  const cap = visibleWithinMs - 3 * lastMs - REPORT_MARGIN_MS;
   return Math.round(Math.max(minMs, Math.min(REFRESH_SPACING * lastMs, cap)));
 }
 

@@ -398,6 +398,13 @@ migrations['010_dirty_mark_gen'] = {
       .addColumn('n', 'integer', (c) => c.notNull())
       .execute();
     await sql`insert into event_blocks_epoch (n) values (0)`.execute(db);
+    // Every swap of facts counts itself here (src/ingest/fact-swap.ts): the live refresh's memory
+    // of the rows it wrote holds only while no other refresh wrote meanwhile.
+    await db.schema
+      .createTable('facts_epoch')
+      .addColumn('n', 'bigint', (c) => c.notNull())
+      .execute();
+    await sql`insert into facts_epoch (n) values (0)`.execute(db);
     if (isSqlite(db))
       await sql`create trigger event_blocks_deleted after delete on event_blocks
         begin update event_blocks_epoch set n = n + 1; end`.execute(db);

@@ -12,6 +12,8 @@ export interface Database {
   dirty_threads: DirtyThreadsTable;
   /** How many blocks were ever deleted (SQLite, by trigger): see migration 010. */
   event_blocks_epoch: { n: number };
+  /** How many swaps of facts there were: see src/ingest/fact-swap.ts. */
+  facts_epoch: { n: number };
   threads: ThreadsTable;
   rejects: RejectsTable;
   agents: AgentsTable;
