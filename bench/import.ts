@@ -8,7 +8,7 @@
  * cannot mix with ours). Prints a Markdown table to append to bench/RESULTS.md.
  */
 import { execFileSync } from 'node:child_process';
-import { rmSync, statSync } from 'node:fs';
+import { readFileSync, rmSync, statSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { exists, importDataset, freshPg, OUT, withPostgres } from './data.ts';
@@ -72,10 +72,26 @@ async function child(root: string, file: string, target: string, agents: number)
   process.stdout.write(`\nRESULT ${JSON.stringify(out)}\n`);
 }
 
+/** The V8 flags `cspulse import` runs with in that checkout (bin/cspulse.js), as the user gets them. */
+function importFlags(root: string): string[] {
+  const bin = readFileSync(join(root, 'bin/cspulse.js'), 'utf8');
+  return bin.match(/--max-semi-space-size=\d+/g)?.slice(0, 1) ?? [];
+}
+
 function run(root: string, file: string, target: string, agents: number): Timing {
   const out = execFileSync(
     process.execPath,
-    ['--import', 'tsx', import.meta.filename, '--child', root, file, target, String(agents)],
+    [
+      ...importFlags(root),
+      '--import',
+      'tsx',
+      import.meta.filename,
+      '--child',
+      root,
+      file,
+      target,
+      String(agents),
+    ],
     { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 26 },
   );
   const line = out.split('\n').find((l) => l.startsWith('RESULT '));

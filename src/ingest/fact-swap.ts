@@ -71,8 +71,17 @@ export async function swapFacts(
   keep?: (thread: string) => boolean,
 ): Promise<() => void> {
   const epoch = await countSwap(tx);
-  const valid = memo !== undefined && memo.epoch === epoch - 1;
-  if (memo && !valid) memo.clear();
+  if (!memo) {
+    // A plain swap (an import's refresh: a million rows need no sorting by thread).
+    for (const table of TABLES) {
+      await whereIn(store, tx, `delete from ${table} where thread`, stored);
+      // biome-ignore lint/suspicious/noExplicitAny: each list holds the rows of its own table.
+      await bulkInsert(store, tx, table, rowsOf(facts, table) as any[]);
+    }
+    return () => {};
+  }
+  const valid = memo.epoch === epoch - 1;
+  if (!valid) memo.clear();
 
   const fresh = new Map<string, ThreadRows>();
   TABLES.forEach((table, i) => {
@@ -116,7 +125,6 @@ export async function swapFacts(
     await bulkInsert(store, tx, table, inserts[i]! as any[]);
   }
   return () => {
-    if (!memo) return;
     memo.epoch = epoch;
     for (const thread of new Set([...stored, ...fresh.keys()]))
       if (keep?.(thread)) memo.set(thread, fresh.get(thread) ?? none);
