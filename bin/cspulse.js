@@ -7,12 +7,13 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { BUILD_STAMP, sourceFingerprint } from '../scripts/source-fingerprint.mjs';
 
-// The bulk commands allocate millions of short-lived objects (parsed events, fact rows). A young
-// generation of 128 MB instead of 16 cuts the garbage collector's share: a 1M-message import took
-// 34 s instead of 40 (bench/RESULTS.md, 2026-12-03). V8 sizes it only as the process starts, so
-// these commands run in a child started with the flag; the others keep the default (an export's
-// memory budget is 200 MB).
-const BULK_COMMANDS = new Set(['import', 'demo']);
+// The bulk commands (and `start`, which loads the demo month into an empty database) allocate
+// millions of short-lived objects (parsed events, fact rows). A young generation of 128 MB instead
+// of 16 cuts the garbage collector's share: a 1M-message import took 34 s instead of 40
+// (bench/RESULTS.md, 2026-12-03). V8 sizes it only as the process starts, so these commands run
+// in a child started with the flag; the others keep the default (an export's memory budget is
+// 200 MB).
+const BULK_COMMANDS = new Set(['import', 'demo', 'start']);
 const YOUNG_FLAG = '--max-semi-space-size=128';
 if (BULK_COMMANDS.has(process.argv[2]) && !process.execArgv.includes(YOUNG_FLAG)) {
   const child = spawn(
