@@ -5,7 +5,8 @@
  *   BENCH_SIZES=100000,1000000 BENCH_DIALECTS=sqlite,postgres BENCH_BASELINE=../wt-base npm run bench:import
  *
  * Each import runs in a child process of its own (a fresh heap, and the baseline's modules
- * cannot mix with ours). Prints a Markdown table to append to bench/RESULTS.md.
+ * cannot mix with ours), with the V8 flags that checkout's `cspulse import` uses. BENCH_WORKER=1
+ * reads the files in the import worker thread (off by default in the product). Prints a Markdown table to append to bench/RESULTS.md.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync, statSync } from 'node:fs';

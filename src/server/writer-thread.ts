@@ -67,16 +67,28 @@ interface Waiting {
  */
 const IN_FLIGHT = 2;
 
+/** The server's two threads: their module, and their name in errors. */
+const THREADS = {
+  writer: { file: './writer-worker.ts', name: 'writer thread' },
+  refresher: { file: './refresh-worker.ts', name: 'refresh thread' },
+} as const;
+type ThreadKind = keyof typeof THREADS;
+const stopped = (kind: ThreadKind, code: number) =>
+  new Error(`the ${THREADS[kind].name} stopped (exit code ${code})`);
+
 /** Start a thread; resolves once it has opened its store, rejects with its reason if it cannot. */
-async function startThread(file: string, workerData: WriterThreadData | RefreshThreadData): Promise<Worker> {
-  const worker = moduleWorker(new URL(file, import.meta.url), { workerData });
+async function startThread(
+  kind: ThreadKind,
+  workerData: WriterThreadData | RefreshThreadData,
+): Promise<Worker> {
+  const worker = moduleWorker(new URL(THREADS[kind].file, import.meta.url), { workerData });
   await new Promise<void>((resolve, reject) => {
     const onMessage = (m: FromWorker) => {
       if (m.t === 'ready') done(null);
       else if (m.t === 'fatal') done(new Error(m.error));
     };
     const onError = (e: Error) => done(e);
-    const onExit = (code: number) => done(new Error(`the ${threadName(file)} stopped (exit code ${code})`));
+    const onExit = (code: number) => done(stopped(kind, code));
     const done = (e: Error | null) => {
       worker.off('message', onMessage);
       worker.off('error', onError);
@@ -90,8 +102,6 @@ async function startThread(file: string, workerData: WriterThreadData | RefreshT
   });
   return worker;
 }
-
-const threadName = (file: string) => (file.includes('refresh') ? 'refresh thread' : 'writer thread');
 
 export class ThreadWriter implements LiveWriter {
   private queue: Waiting[] = [];
@@ -122,15 +132,13 @@ export class ThreadWriter implements LiveWriter {
   ) {
     this.reads = new SharedReadGate(gate);
     this.stats = idleStats(policy);
-    for (const [worker, file] of [
+    for (const [worker, kind] of [
       [writer, 'writer'],
-      [refresher, 'refresh'],
+      [refresher, 'refresher'],
     ] as const) {
       worker.on('message', (m: FromWorker) => this.onMessage(m));
       worker.on('error', (e) => this.fail(e));
-      worker.on('exit', (code) =>
-        this.fail(new Error(`the ${threadName(file)} stopped (exit code ${code})`)),
-      );
+      worker.on('exit', (code) => this.fail(stopped(kind, code)));
     }
   }
 
@@ -138,10 +146,10 @@ export class ThreadWriter implements LiveWriter {
   static async start(target: string, policy: RefreshPolicy = {}): Promise<ThreadWriter> {
     const gate = sharedGateBuffer();
     // One after the other: the first opens (and migrates) the store alone.
-    const writer = await startThread('./writer-worker.ts', { target });
+    const writer = await startThread('writer', { target });
     let refresher: Worker;
     try {
-      refresher = await startThread('./refresh-worker.ts', { target, policy, gate });
+      refresher = await startThread('refresher', { target, policy, gate });
     } catch (e) {
       await writer.terminate();
       throw e;
