@@ -50,6 +50,8 @@ export class FactsMemo {
 
 /** Same columns, same values: fact rows are flat. */
 function sameRow(a: object, b: object): boolean {
+  // Settled conversations' rows are handed back as they were (live-threads.ts).
+  if (a === b) return true;
   const x = a as Record<string, unknown>;
   const y = b as Record<string, unknown>;
   for (const k in y) if (x[k] !== y[k]) return false;

@@ -326,6 +326,7 @@ export async function refreshFacts(
   const dirty = [...gens.keys()];
   const settings = settingsIn ?? (await loadSettings(store));
   const ctx = await sessionContext(store, settings);
+  live?.useContext(ctx);
 
   const customers = new Set<string>();
   const loose = new Set<string>();
@@ -446,9 +447,11 @@ async function recompute(
   }
   const customerThreads = customers.map((c) => CUSTOMER_PREFIX + c);
   const orders: OrderEvent[] = [];
+  let facts: ThreadFacts;
   if (live) {
-    // The live writer's threads (SQLite): only the blocks stored since its last refresh are read.
-    for (const [t, events] of live.read(stored)) byThread.set(t, events);
+    // The live writer's threads (SQLite): only the blocks stored since its last refresh are read,
+    // and only the conversations they can change are computed again.
+    facts = live.factsOf(stored, ctx);
     for (const events of live.read(customerThreads).values())
       for (const e of events) if (e.kind === 'order') orders.push(e);
   } else {
@@ -469,10 +472,10 @@ async function recompute(
       customerThreads,
     );
     for (const r of orderRows) for (const e of decodeBlock(r.events)) if (e.kind === 'order') orders.push(e);
+    facts = factsOfThreads(byThread, ctx);
   }
   orders.sort((a, b) => a.ts - b.ts || (a.id < b.id ? -1 : 1));
 
-  const facts = factsOfThreads(byThread, ctx);
   if (remote) {
     // Threads held by the import worker: computed there while this thread wrote the previous chunk.
     const r = await remote;

@@ -61,18 +61,35 @@ interface Draft {
   events: CanonicalEvent[];
   closed: boolean;
   lastMessageTs: number;
+  /** Index of its first event in the sorted thread. */
+  start: number;
 }
 
-/** Split a thread into conversations: native ids as they are, others by idle timeout and close. */
+/** A thread whose conversations the platform names (one conversation, however long). */
+export function isNativeThread(thread: string): boolean {
+  return thread.includes('|#');
+}
+
+/** A thread split into conversations by idle timeout and close: a customer's chat on a channel. */
+export function isSessionlessThread(thread: string): boolean {
+  return !thread.startsWith('ticket|') && !isNativeThread(thread);
+}
+
+/**
+ * Split a thread into conversations: native ids as they are, others by idle timeout and close.
+ * Each conversation is a run of consecutive events, and where one begins depends only on the
+ * events before it, so a later event can change only the last conversation it follows.
+ */
 function splitConversations(thread: string, events: CanonicalEvent[], settings: Settings): Draft[] {
   const drafts: Draft[] = [];
-  const native = thread.includes('|#');
+  const native = isNativeThread(thread);
   let cur: Draft | null = null;
   const idle = idleTimeoutMs(settings, events[0]?.channel ?? '');
-  for (const e of events) {
+  for (let i = 0; i < events.length; i++) {
+    const e = events[i]!;
     if (native) {
       if (!cur) {
-        cur = { events: [], closed: false, lastMessageTs: e.ts };
+        cur = { events: [], closed: false, lastMessageTs: e.ts, start: i };
         drafts.push(cur);
       }
       cur.events.push(e);
@@ -101,7 +118,7 @@ function splitConversations(thread: string, events: CanonicalEvent[], settings: 
     }
     if (!target) {
       if (e.kind === 'close' || e.kind === 'rating') continue; // nothing to close or rate yet
-      target = { events: [], closed: false, lastMessageTs: e.ts };
+      target = { events: [], closed: false, lastMessageTs: e.ts, start: i };
       drafts.push(target);
       cur = target;
     }
@@ -128,7 +145,7 @@ export function buildThreadFacts(
   ctx: SessionContext,
 ): ThreadFacts {
   const events = [...unsorted].sort(compareEvents);
-  const out: ThreadFacts = { conversations: [], segments: [], responses: [], tags: [], tickets: [] };
+  const out = emptyThreadFacts();
   if (thread.startsWith('ticket|')) {
     const t = buildTicket(thread, events as TicketEvent[], ctx);
     if (t) out.tickets.push(t);
@@ -139,6 +156,42 @@ export function buildThreadFacts(
     buildConversation(thread, i, d, ctx, out);
   });
   return out;
+}
+
+export interface ThreadTail {
+  /** Facts of the conversations before the last: no later event can change them. */
+  settled: ThreadFacts;
+  /** Facts of the last conversation. */
+  last: ThreadFacts;
+  /** Conversations in all (settled and last). */
+  conversations: number;
+  /** Index in the events given of the last conversation's first event (0 when there is none). */
+  lastStart: number;
+}
+
+/**
+ * The facts of a sessionless thread's conversations from the one that begins at `sorted[0]` on,
+ * numbered from `firstIndex`: what buildThreadFacts gives for those conversations of the whole
+ * thread, when the events before `sorted[0]` are its earlier conversations. The live refresh
+ * keeps only the last conversation's events and recomputes from there (live-threads.ts).
+ */
+export function sessioniseTail(
+  thread: string,
+  sorted: CanonicalEvent[],
+  firstIndex: number,
+  ctx: SessionContext,
+): ThreadTail {
+  const settled = emptyThreadFacts();
+  const last = emptyThreadFacts();
+  const drafts = splitConversations(thread, sorted, ctx.settings);
+  drafts.forEach((d, i) => {
+    buildConversation(thread, firstIndex + i, d, ctx, i === drafts.length - 1 ? last : settled);
+  });
+  return { settled, last, conversations: drafts.length, lastStart: drafts.at(-1)?.start ?? 0 };
+}
+
+export function emptyThreadFacts(): ThreadFacts {
+  return { conversations: [], segments: [], responses: [], tags: [], tickets: [] };
 }
 
 function buildConversation(

@@ -7,7 +7,13 @@ import type { CanonicalEvent } from '../model/events.ts';
 import type { Settings } from '../model/settings.ts';
 import { BusinessCalendar } from './business-hours.ts';
 import type { Identities } from './identities.ts';
-import { buildThreadFacts, greetingMatcher, type SessionContext, type ThreadFacts } from './sessionise.ts';
+import {
+  buildThreadFacts,
+  emptyThreadFacts,
+  greetingMatcher,
+  type SessionContext,
+  type ThreadFacts,
+} from './sessionise.ts';
 
 export type FactsContext = SessionContext & { identities: Identities };
 
@@ -29,10 +35,6 @@ export function contextFor(settings: Settings, identities: Identities): FactsCon
   };
 }
 
-export function emptyFacts(): ThreadFacts {
-  return { conversations: [], segments: [], responses: [], tags: [], tickets: [] };
-}
-
 /** Append `more` to `into`. */
 export function addFacts(into: ThreadFacts, more: ThreadFacts): void {
   for (const r of more.conversations) into.conversations.push(r);
@@ -42,16 +44,28 @@ export function addFacts(into: ThreadFacts, more: ThreadFacts): void {
   for (const r of more.tickets) into.tickets.push(r);
 }
 
+/**
+ * What the facts computed in one context depend on besides the events: the settings and who is
+ * who. Facts kept from an earlier refresh hold only while this is the same.
+ */
+export function contextKey(ctx: FactsContext): string {
+  const { aliases, agents } = ctx.identities.snapshot();
+  return JSON.stringify([ctx.settings, aliases.sort(), agents]);
+}
+
+/** The agent accounts these events name, registered with their display names before facts name them. */
+export function registerAccounts(events: readonly CanonicalEvent[], ctx: FactsContext): void {
+  for (const e of events) {
+    if ((e.kind === 'message' && e.role === 'agent') || e.kind === 'assignment') {
+      ctx.identities.agentFor(e.channel, e.account ?? '(unknown)', e.accountName);
+    } else if (e.kind === 'ticket' && e.account) ctx.identities.agentFor(e.channel, e.account);
+  }
+}
+
 /** The facts of each thread; accounts are registered with their display names first. */
 export function factsOfThreads(byThread: Map<string, CanonicalEvent[]>, ctx: FactsContext): ThreadFacts {
-  for (const events of byThread.values()) {
-    for (const e of events) {
-      if ((e.kind === 'message' && e.role === 'agent') || e.kind === 'assignment') {
-        ctx.identities.agentFor(e.channel, e.account ?? '(unknown)', e.accountName);
-      } else if (e.kind === 'ticket' && e.account) ctx.identities.agentFor(e.channel, e.account);
-    }
-  }
-  const facts = emptyFacts();
+  for (const events of byThread.values()) registerAccounts(events, ctx);
+  const facts = emptyThreadFacts();
   for (const [thread, events] of byThread) addFacts(facts, buildThreadFacts(thread, events, ctx));
   return facts;
 }

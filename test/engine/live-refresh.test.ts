@@ -11,7 +11,8 @@ import { dirname } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LiveThreads } from '../../src/ingest/live-threads.ts';
-import { accept, refreshFacts } from '../../src/ingest/pipeline.ts';
+import { importRoster } from '../../src/ingest/identities.ts';
+import { accept, markAllDirty, refreshFacts } from '../../src/ingest/pipeline.ts';
 import type { CanonicalEventInput } from '../../src/model/events.ts';
 import type { Store } from '../../src/store/db.ts';
 import { openStore } from '../../src/store/db.ts';
@@ -150,6 +151,142 @@ describe('live refresh from kept threads (SQLite)', () => {
     );
     await refreshFacts(once.s);
     expect(await facts(s)).toEqual(await facts(once.s));
+  });
+
+  it('keeps of a sessionless thread only its last conversation, and still gives every fact', async () => {
+    const { s, r, live: make } = await store();
+    const live = make();
+    const refresh = () => refreshFacts(r, undefined, undefined, undefined, live);
+    const base = { kind: 'message', source: 'x', channel: 'web', customer: { id: 'c1' } } as const;
+    const t0 = Date.UTC(2025, 10, 3, 2);
+    const all: CanonicalEventInput[] = [];
+    // Five conversations a day apart, each a question and an answer, refreshed one message at a time.
+    for (let day = 0; day < 5; day++)
+      for (const [k, role] of (['customer', 'agent'] as const).entries()) {
+        const e: CanonicalEventInput = {
+          ...base,
+          id: `d${day}-${role}`,
+          ts: t0 + day * 86_400_000 + k * 60_000,
+          role,
+          text: role,
+          ...(role === 'agent' ? { account: 'a1' } : {}),
+        };
+        all.push(e);
+        await send(s, [e]);
+        await refresh();
+      }
+    // The last conversation's two events, and one for each of the four settled conversations.
+    expect(live.events).toBe(2 + 4);
+    const nextConversation = async () =>
+      (
+        await s.db.selectFrom('conversations').select(['id', 'next_conv_ts']).orderBy('start_ts').execute()
+      ).map((c) => c.next_conv_ts);
+    expect(await nextConversation()).toEqual([...[1, 2, 3, 4].map((d) => t0 + d * 86_400_000), null]);
+    const sameAsOnce = async () => {
+      const once = await store();
+      await send(once.s, all);
+      await refreshFacts(once.s);
+      expect(await facts(s)).toEqual(await facts(once.s));
+    };
+    // A sixth conversation nobody answers, then an order: it is credited to the fifth, settled by now.
+    const more: CanonicalEventInput[] = [
+      { ...base, id: 'd5-customer', ts: t0 + 5 * 86_400_000, role: 'customer', text: '在吗' },
+      {
+        kind: 'order',
+        id: 'o1',
+        source: 'x',
+        channel: 'web',
+        customer: { id: 'c1' },
+        ts: t0 + 5 * 86_400_000 + 3_600_000,
+        amount: 99,
+      },
+    ];
+    for (const e of more) {
+      all.push(e);
+      await send(s, [e]);
+      await refresh();
+    }
+    const converted = await s.db
+      .selectFrom('conversations')
+      .select('converted')
+      .orderBy('start_ts')
+      .execute();
+    expect(converted.map((c) => c.converted)).toEqual([0, 0, 0, 0, 1, 0]);
+    await sameAsOnce();
+    // A late message inside the second conversation: the thread is read whole again.
+    const late: CanonicalEventInput = {
+      ...base,
+      id: 'late',
+      ts: t0 + 86_400_000 + 30_000,
+      role: 'customer',
+      text: '还在吗',
+    };
+    all.push(late);
+    await send(s, [late]);
+    await refresh();
+    await sameAsOnce();
+    // The last conversation's event, the five settled, and the order (a customer's orders are kept whole).
+    expect(live.events).toBe(1 + 5 + 1);
+  });
+
+  it('drops what it kept when who is who changes (a roster imported elsewhere)', async () => {
+    const { s, r, other, live: make } = await store();
+    const live = make();
+    const refresh = () => refreshFacts(r, undefined, undefined, undefined, live);
+    const base = { kind: 'message', source: 'x', channel: 'web', customer: { id: 'c1' } } as const;
+    const t0 = Date.UTC(2025, 10, 3, 2);
+    const say = (id: string, at: number, role: 'customer' | 'agent') =>
+      send(s, [{ ...base, id, ts: t0 + at, role, text: id, ...(role === 'agent' ? { account: 'a1' } : {}) }]);
+    await say('m1', 0, 'customer');
+    await say('m2', 60_000, 'agent');
+    await say('m3', 86_400_000, 'customer');
+    await refresh();
+    await importRoster(other, [{ name: '张三', accounts: [{ platform: '', account: 'a1' }] }]);
+    await markAllDirty(other);
+    await say('m4', 86_400_000 + 60_000, 'agent');
+    await refresh();
+    const agents = await s.db.selectFrom('conversations').select('agent_id').orderBy('start_ts').execute();
+    const zhang = await s.db
+      .selectFrom('agents')
+      .select('id')
+      .where('name', '=', '张三')
+      .executeTakeFirstOrThrow();
+    expect(agents.map((a) => a.agent_id)).toEqual([zhang.id, zhang.id]);
+  });
+
+  it('gives the facts of a one-shot import when events arrive almost in order (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        eventArb,
+        fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 1, maxLength: 12 }),
+        fc.array(fc.nat(), { maxLength: 4 }),
+        async (events, sizes, swaps) => {
+          const once = await store();
+          await send(once.s, events);
+          await refreshFacts(once.s);
+
+          const { s, r, live: make } = await store();
+          const live = make();
+          // In time order, but for a few events that arrive later than their time.
+          const ordered = [...events].sort((a, b) => Number(a.ts) - Number(b.ts));
+          for (const k of swaps) {
+            const i = k % ordered.length;
+            const [late] = ordered.splice(i, 1);
+            ordered.splice(Math.min(ordered.length, i + 3), 0, late!);
+          }
+          let at = 0;
+          for (let b = 0; at < ordered.length; b++) {
+            const size = sizes[b % sizes.length]!;
+            await send(s, ordered.slice(at, at + size), at);
+            at += size;
+            await refreshFacts(r, undefined, undefined, undefined, live);
+          }
+          expect(await facts(s)).toEqual(await facts(once.s));
+          for (const x of stores.splice(0)) await x.close();
+        },
+      ),
+      { numRuns: 60 },
+    );
   });
 
   it('gives the facts of a one-shot import, whatever the arrival batches and other refreshes (property)', async () => {
