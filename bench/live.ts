@@ -113,14 +113,28 @@ export async function serve(
   };
 }
 
-/** One event of the load: customers and agents spread as in a busy team's day. */
+/**
+ * Messages per conversation in the load (BENCH_CONVERSATION_MESSAGES, default 12); 0 = the load
+ * before 2026-12-03 evening, where each of the 2,000 customers wrote every 200 s for the whole run:
+ * one endless conversation each (hundreds of messages over hours), which no team sees.
+ */
+const PER_CONVERSATION = Number(process.env.BENCH_CONVERSATION_MESSAGES ?? 12);
+
+/**
+ * One event of the load: 2,000 chats open at once, a message every 100 ms among them (one every
+ * 200 s in a chat, the agent every third). A chat ends after PER_CONVERSATION messages and the
+ * next customer takes its place, from a pool of three times as many, so a customer comes back
+ * two chats later (after more than the idle timeout): a new conversation in the same thread.
+ */
 export function loadEvent(n: number, customers = 2000) {
+  const slot = n % customers;
+  const round = PER_CONVERSATION ? Math.floor(n / (customers * PER_CONVERSATION)) : 0;
   return {
     kind: 'message',
     id: `w${n}`,
     ts: 1762135200000 + n * 100,
     channel: 'web',
-    customer: { id: `c${n % customers}` },
+    customer: { id: `c${((round % 3) * customers + slot).toString()}` },
     role: n % 3 ? 'customer' : 'agent',
     ...(n % 3 ? {} : { account: `a${n % 30}` }),
     text: `消息 ${n}`,

@@ -214,7 +214,7 @@ async function measure(
     if (m) listed.add(`${m[1]}Values`);
   }
   const rolled = useRollups && rollupsAnswer(scope, metricIds);
-  if (rolled) await ensureRollups(store, settings);
+  if (rolled) await ensureRollups(store, settings, scope);
   const queries = rolledQueries(settings, opt);
   const wantsList = (q: MeasureQuery) => !!q.values && listed.has(q.values.field);
   // From the facts, durations are listed in the same scan as the sums; rollups keep them apart.

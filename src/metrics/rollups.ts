@@ -128,18 +128,29 @@ export async function markRollupsStale(
 // ---- Building ------------------------------------------------------------------------------------
 
 /**
- * Bring the rollups up to date for these settings: nothing when they are, the changed days and
- * their months when a few days changed, everything otherwise. Says which it did.
+ * Bring the rollups up to date for these settings, as far as a report of `period` reads them:
+ * nothing when they are, the changed days of the period and their months when a few changed,
+ * everything otherwise. Changed days outside the period stay marked for a report that reads
+ * them (while webhooks arrive, today changes all the time; last month's report need not sum it).
+ * Says which it did.
  */
-export async function ensureRollups(store: Store, settings: Settings): Promise<'current' | 'days' | 'whole'> {
+export async function ensureRollups(
+  store: Store,
+  settings: Settings,
+  period: { from?: string; to?: string } = {},
+): Promise<'current' | 'days' | 'whole'> {
   const sig = signature(settings);
   const state = await store.db.selectFrom('rollup_state').select('signature').executeTakeFirst();
   // Read before the facts: a day marked after this read stays marked for the next report.
   const stale = await store.db.selectFrom('rollup_stale_days').select(['day', 'mark']).execute();
   if (state?.signature === sig) {
-    if (!stale.length) return 'current';
-    if (stale.length <= DAYS_REBUILT_AT_MOST) {
-      await rebuildDays(store, settings, stale);
+    const { from, to } = period;
+    const read = stale.filter(
+      (s) => (from === undefined || s.day >= from) && (to === undefined || s.day <= to),
+    );
+    if (!read.length) return 'current';
+    if (read.length <= DAYS_REBUILT_AT_MOST) {
+      await rebuildDays(store, settings, read);
       return 'days';
     }
   }

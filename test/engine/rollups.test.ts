@@ -127,6 +127,11 @@ describe.each(DIALECTS)('rollups kept up to date by day (%s)', (dialect) => {
       },
     ]);
     expect(await staleDays()).toEqual(['2025-10-28', '2025-11-02', '2025-11-03', '2025-11-04', '2025-12-02']);
+    // A report of three days sums those again; the other changed days wait for a report of theirs.
+    const period = { from: '2025-11-02', to: '2025-11-04' };
+    expect(await ensureRollups(store, await loadSettings(store), period)).toBe('days');
+    expect(await staleDays()).toEqual(['2025-10-28', '2025-12-02']);
+    expect(await ensureRollups(store, await loadSettings(store), period)).toBe('current');
     expect(await ensure()).toBe('days');
     expect(await staleDays()).toEqual([]);
     expect(await ensure()).toBe('current');
