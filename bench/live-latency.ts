@@ -69,7 +69,7 @@ const quantile = (sorted: number[], p: number) =>
 async function run(rate: number) {
   const { target, sourceId, drop } = await freshSource(DIALECT, BIN);
   const port = 39810;
-  const server = await serve(BIN, target, port);
+  const server = await serve(BIN, target, port, process.env.BENCH_PROF);
   const base = `http://127.0.0.1:${port}`;
   const probes = Math.floor((SECONDS * 1000) / PROBE_EVERY_MS);
   const sentAt = new Map<string, number>();

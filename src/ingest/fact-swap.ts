@@ -4,8 +4,9 @@
  * segment, a response or two; the thread's earlier responses and its tags stay as they were. The
  * live refresh remembers the rows it last wrote for each thread it keeps (`FactsMemo`, held with
  * the thread's events in LiveThreads), and per thread and table rewrites only what changed:
- * nothing when the rows are the same, the new rows alone when the old ones are their start, all
- * of the thread's rows otherwise. Without a memo (imports, PostgreSQL) every thread's rows are
+ * nothing when the rows are the same, the new rows alone when the old ones are their start, else
+ * the rows from the first that changed on (conversations and segments, which have ids) or all of
+ * the thread's rows (responses and tags). Without a memo (imports, PostgreSQL) every thread's rows are
  * deleted and inserted, as a plain swap.
  *
  * A memo holds only while this refresh alone writes the facts. Every swap counts itself in
@@ -24,6 +25,9 @@ type FactTable = (typeof TABLES)[number];
 type Row = { thread: string } & object;
 /** A thread's rows, one list per table of TABLES, in the order the sessioniser gives them. */
 type ThreadRows = Row[][];
+
+/** Tables whose rows have a key of their own: a changed row is replaced alone. */
+const BY_ID = new Set<FactTable>(['conversations', 'segments']);
 
 const rowsOf = (f: ThreadFacts, table: FactTable): Row[] =>
   table === 'conversation_tags' ? f.tags : f[table];
@@ -94,6 +98,7 @@ export async function swapFacts(
   const replaced = new Set(stored);
   const wholly: string[] = [];
   const deletes: string[][] = TABLES.map(() => []);
+  const byId: string[][] = TABLES.map(() => []);
   const inserts: Row[][] = TABLES.map(() => []);
   const insert = (i: number, rows: Row[], from = 0) => {
     const into = inserts[i]!;
@@ -115,7 +120,11 @@ export async function swapFacts(
       let same = 0;
       while (same < was.length && same < is.length && sameRow(was[same]!, is[same]!)) same++;
       if (same === was.length) insert(i, is, same);
-      else {
+      else if (BY_ID.has(TABLES[i]!)) {
+        // The thread's last conversation and segment change with each message: only they go.
+        for (let k = same; k < was.length; k++) byId[i]!.push((was[k] as Row & { id: string }).id);
+        insert(i, is, same);
+      } else {
         deletes[i]!.push(thread);
         insert(i, is);
       }
@@ -123,6 +132,7 @@ export async function swapFacts(
   }
   for (const [i, table] of TABLES.entries()) {
     await whereIn(store, tx, `delete from ${table} where thread`, [...wholly, ...deletes[i]!]);
+    await whereIn(store, tx, `delete from ${table} where id`, byId[i]!);
     // biome-ignore lint/suspicious/noExplicitAny: each list holds the rows of its own table.
     await bulkInsert(store, tx, table, inserts[i]! as any[]);
   }

@@ -188,6 +188,24 @@ describe('live refresh from kept threads (SQLite)', () => {
       await refreshFacts(once.s);
       expect(await facts(s)).toEqual(await facts(once.s));
     };
+    const firstRow = () =>
+      s
+        .sqlite!.prepare('select rowid from conversations where id like ? order by start_ts limit 1')
+        .pluck()
+        .get('%|0');
+    // Another customer's conversation, written after: rows written again would come after it.
+    const other: CanonicalEventInput = {
+      ...base,
+      id: 'c2',
+      customer: { id: 'c2' },
+      ts: t0 + 10 * 86_400_000,
+      role: 'customer',
+      text: 'hi',
+    };
+    all.push(other);
+    await send(s, [other]);
+    await refresh();
+    const first = firstRow();
     // A sixth conversation nobody answers, then an order: it is credited to the fifth, settled by now.
     const more: CanonicalEventInput[] = [
       { ...base, id: 'd5-customer', ts: t0 + 5 * 86_400_000, role: 'customer', text: '在吗' },
@@ -209,9 +227,12 @@ describe('live refresh from kept threads (SQLite)', () => {
     const converted = await s.db
       .selectFrom('conversations')
       .select('converted')
+      .where('customer_id', '=', 'c1')
       .orderBy('start_ts')
       .execute();
     expect(converted.map((c) => c.converted)).toEqual([0, 0, 0, 0, 1, 0]);
+    // Only the rows that changed were written again: the first conversation's is where it was.
+    expect(firstRow()).toBe(first);
     await sameAsOnce();
     // A late message inside the second conversation: the thread is read whole again.
     const late: CanonicalEventInput = {
@@ -225,8 +246,9 @@ describe('live refresh from kept threads (SQLite)', () => {
     await send(s, [late]);
     await refresh();
     await sameAsOnce();
-    // The last conversation's event, the five settled, and the order (a customer's orders are kept whole).
-    expect(live.events).toBe(1 + 5 + 1);
+    // The last conversation's event, the five settled, the order (a customer's orders are kept
+    // whole) and the other customer's message.
+    expect(live.events).toBe(1 + 5 + 1 + 1);
   });
 
   it('drops what it kept when who is who changes (a roster imported elsewhere)', async () => {
