@@ -5,7 +5,6 @@
 import { createReadStream } from 'node:fs';
 import { extname } from 'node:path';
 import { PassThrough } from 'node:stream';
-import ExcelJS from 'exceljs';
 import { type CsvRecord, CsvRecordParser, sniffDelimiter } from './csv-records.ts';
 import { assertHasContent, binaryReason, type OpenedInput, sniffEncoding } from './input.ts';
 import { createDecoder, MAX_LINE_CHARS, readLineBlocks } from './lines.ts';
@@ -85,6 +84,8 @@ export async function* readXlsxTable(opened: OpenedInput): AsyncGenerator<TableB
   });
   src.on('error', (e) => counter.destroy(e));
   src.pipe(counter);
+  // Loaded when a workbook is read: half a second of start-up every other import and command spared.
+  const { default: ExcelJS } = await import('exceljs');
   const reader = new ExcelJS.stream.xlsx.WorkbookReader(counter, {
     worksheets: 'emit',
     sharedStrings: 'cache',
