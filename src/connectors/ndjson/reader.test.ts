@@ -77,6 +77,16 @@ describe('NDJSON reader', () => {
     expect(c.items.at(-1)!.raw.text).toBe('\uFFFD\uFFFD\uFFFD');
   });
 
+
+  it('keeps characters whole where the decoder splits the bytes (every offset of a 3-byte character)', async () => {
+    // Lines of 1 to 3 odd bytes push 你/好 across every position of the decoder's 32 KB pieces.
+    const lines = Array.from({ length: 40_000 }, (_, i) =>
+      JSON.stringify({ id: i, text: `${'x'.repeat(i % 3)}你好${'é'.repeat(i % 5)}` }),
+    );
+    const c = await collect(readNdjson(file(lines.join('\n'))));
+    expect(c.rejects).toEqual([]);
+    expect(c.items.map((i) => JSON.stringify(i.raw))).toEqual(lines);
+  });
   it('throws, naming the file, when it is unreadable', async () => {
     await expect(collect(readNdjson(join(tmp.dir, 'missing.ndjson')))).rejects.toThrow(
       /missing\.ndjson: file not found/,
