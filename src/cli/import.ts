@@ -56,9 +56,9 @@ export async function importFiles(
   const reader = new ImportReader(files, {
     batchSize: IMPORT_BATCH,
     columns,
-    // The worker thread only when asked: on the shared 2-core machine it measured slower than
-    // reading in line on both databases (1M into SQLite 46.9 s against 37.0 s, +9 CPU s;
-    // bench/RESULTS.md 2026-12-03). It may pay on cores of its own; that is not measured.
+    // The worker thread only when asked: on two cores it measured slower than reading in line
+    // (1M into SQLite 30.2 s and 50 CPU s against 24.9 s and 31 CPU s: the structured clone, and
+    // the garbage of both heaps; bench/RESULTS.md 2026-12-03). It may pay on more cores; not measured.
     workerMinBytes: o.workerMinBytes ?? Number.POSITIVE_INFINITY,
   });
   const checkpointer =
