@@ -77,9 +77,8 @@ describe('NDJSON reader', () => {
     expect(c.items.at(-1)!.raw.text).toBe('\uFFFD\uFFFD\uFFFD');
   });
 
-
-  it('keeps characters whole where the decoder splits the bytes (every offset of a 3-byte character)', async () => {
-    // Lines of 1 to 3 odd bytes push 你/好 across every position of the decoder's 32 KB pieces.
+  it('keeps characters whole where the decoder cuts the bytes into pieces', async () => {
+    // Lines of varying length put 你好 (3 bytes each) and é (2) across the 32 KB pieces' edges.
     const lines = Array.from({ length: 40_000 }, (_, i) =>
       JSON.stringify({ id: i, text: `${'x'.repeat(i % 3)}你好${'é'.repeat(i % 5)}` }),
     );
@@ -87,6 +86,7 @@ describe('NDJSON reader', () => {
     expect(c.rejects).toEqual([]);
     expect(c.items.map((i) => JSON.stringify(i.raw))).toEqual(lines);
   });
+
   it('throws, naming the file, when it is unreadable', async () => {
     await expect(collect(readNdjson(join(tmp.dir, 'missing.ndjson')))).rejects.toThrow(
       /missing\.ndjson: file not found/,
