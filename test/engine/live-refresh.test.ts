@@ -69,13 +69,22 @@ describe('live refresh from kept threads (SQLite)', () => {
     return { s, r, other, live: (limit?: number) => new LiveThreads(r.sqlite!, limit) };
   };
 
+  /** A store with one live refresh that keeps threads, and customer c1's web chat to write into. */
+  const liveStore = async () => {
+    const st = await store();
+    const live = st.live();
+    return {
+      ...st,
+      live,
+      refresh: () => refreshFacts(st.r, undefined, undefined, undefined, live),
+      base: { kind: 'message', source: 'x', channel: 'web', customer: { id: 'c1' } } as const,
+      t0: Date.UTC(2025, 10, 3, 2),
+    };
+  };
+
   it('reads each block once, and every thread whole again after blocks were deleted', async () => {
-    const { s, r, other, live: make } = await store();
-    const live = make();
-    const refresh = () => refreshFacts(r, undefined, undefined, undefined, live);
+    const { s, other, live, refresh, base, t0 } = await liveStore();
     const counts = () => s.db.selectFrom('conversations').select(['messages_in', 'messages_out']).execute();
-    const base = { kind: 'message', source: 'x', channel: 'web', customer: { id: 'c1' } } as const;
-    const t0 = Date.UTC(2025, 10, 3, 2);
     await send(s, [{ ...base, id: 'm1', ts: t0, role: 'customer', text: '在吗' }]);
     await refresh();
     expect(live.events).toBe(1);
@@ -97,11 +106,7 @@ describe('live refresh from kept threads (SQLite)', () => {
   });
 
   it('rewrites only what changed, and everything once another refresh wrote meanwhile', async () => {
-    const { s, r, other, live: make } = await store();
-    const live = make();
-    const refresh = () => refreshFacts(r, undefined, undefined, undefined, live);
-    const base = { kind: 'message', source: 'x', channel: 'web', customer: { id: 'c1' } } as const;
-    const t0 = Date.UTC(2025, 10, 3, 2);
+    const { s, other, refresh, base, t0 } = await liveStore();
     const say = (id: string, minute: number, role: 'customer' | 'agent') =>
       send(s, [
         {
@@ -154,11 +159,7 @@ describe('live refresh from kept threads (SQLite)', () => {
   });
 
   it('keeps of a sessionless thread only its last conversation, and still gives every fact', async () => {
-    const { s, r, live: make } = await store();
-    const live = make();
-    const refresh = () => refreshFacts(r, undefined, undefined, undefined, live);
-    const base = { kind: 'message', source: 'x', channel: 'web', customer: { id: 'c1' } } as const;
-    const t0 = Date.UTC(2025, 10, 3, 2);
+    const { s, live, refresh, base, t0 } = await liveStore();
     const all: CanonicalEventInput[] = [];
     // Five conversations a day apart, each a question and an answer, refreshed one message at a time.
     for (let day = 0; day < 5; day++)
@@ -252,11 +253,7 @@ describe('live refresh from kept threads (SQLite)', () => {
   });
 
   it('drops what it kept when who is who changes (a roster imported elsewhere)', async () => {
-    const { s, r, other, live: make } = await store();
-    const live = make();
-    const refresh = () => refreshFacts(r, undefined, undefined, undefined, live);
-    const base = { kind: 'message', source: 'x', channel: 'web', customer: { id: 'c1' } } as const;
-    const t0 = Date.UTC(2025, 10, 3, 2);
+    const { s, other, refresh, base, t0 } = await liveStore();
     const say = (id: string, at: number, role: 'customer' | 'agent') =>
       send(s, [{ ...base, id, ts: t0 + at, role, text: id, ...(role === 'agent' ? { account: 'a1' } : {}) }]);
     await say('m1', 0, 'customer');
